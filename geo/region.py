@@ -1,0 +1,23 @@
+"""Everything the router needs to know about places, loaded once per engine process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from geo.areas import AreaIndex, load_areas_geojson
+from geo.callers import CallerDirectory, load_callers_csv
+from geo.facilities import Facility, load_facilities_csv
+
+
+@dataclass(frozen=True)
+class Region:
+    areas: AreaIndex
+    facilities: dict[str, Facility]
+    callers: CallerDirectory
+
+
+def load_region(areas_path: Path, facilities_path: Path, callers_path: Path) -> Region:
+    areas = load_areas_geojson(areas_path)
+    facilities = load_facilities_csv(facilities_path, known_areas=set(areas.by_code))
+    return Region(areas, {f.code: f for f in facilities}, load_callers_csv(callers_path))

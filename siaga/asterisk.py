@@ -1,0 +1,190 @@
+"""Start, stop and talk to our own Asterisk 22, which lives in a Debian sid root (scripts/install-asterisk.sh).
+
+Config is generated from config/asterisk/ and dialplans/ into a run directory of ours, which is bind-mounted
+at /srv/siaga inside the root in a private mount namespace: the mounts vanish with the process, so a
+crashed Asterisk never leaves mounts behind and several instances can run side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+from siaga.settings import REPO_ROOT
+
+log = logging.getLogger("siaga.asterisk")
+
+TEMPLATES = REPO_ROOT / "config" / "asterisk"
+DIALPLANS = REPO_ROOT / "dialplans"
+MOUNT_POINT = "/srv/siaga"
+ASTERISK_CONF = f"{MOUNT_POINT}/etc/asterisk.conf"
+
+
+class AsteriskError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class OperatorAccount:
+    endpoint: str
+    password: str
+
+
+@dataclass(frozen=True)
+class AsteriskConfig:
+    sip_bind: str = "127.0.0.1:5060"
+    trunk_match: str = "127.0.0.1"
+    agi_address: str = "127.0.0.1:4573"
+    dispatcher_endpoint: str = "psc119-dispatch"
+    dispatcher_timeout_s: int = 60
+    rtp_start: int = 10000
+    rtp_end: int = 10999
+
+
+def _operator_block(account: OperatorAccount) -> str:
+    name = account.endpoint
+    if not name.replace("-", "").replace("_", "").isalnum() or any(c in account.password for c in "\r\n;"):
+        raise AsteriskError(f"operator endpoint {name!r} or its password has characters PJSIP cannot take")
+    return (
+        f"[{name}](operator-endpoint)\nauth = {name}\naors = {name}\n\n"
+        f"[{name}](operator-aor)\n\n"
+        f"[{name}](operator-auth)\nusername = {name}\npassword = {account.password}\n"
+    )
+
+
+def render_config(run_dir: Path, config: AsteriskConfig, operators: Iterable[OperatorAccount]) -> None:
+    """Write etc/ for one Asterisk instance; every other directory it needs is created empty."""
+    etc = run_dir / "etc"
+    for sub in ("etc/dialplans", "run", "log", "spool", "db", "cache"):
+        (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    values = {
+        **{k: str(v) for k, v in config.__dict__.items()},
+        "operators": "\n".join(_operator_block(a) for a in sorted(operators, key=lambda a: a.endpoint)),
+    }
+    for template in sorted(TEMPLATES.glob("*.conf")):
+        text = Template(template.read_text(encoding="utf-8")).substitute(values)
+        (etc / template.name).write_text(text, encoding="utf-8")
+    for dialplan in sorted(DIALPLANS.glob("*.conf")):
+        shutil.copyfile(dialplan, etc / "dialplans" / dialplan.name)
+
+
+class Asterisk:
+    """One Asterisk instance bound to a run directory."""
+
+    def __init__(self, root: Path, run_dir: Path) -> None:
+        self.root = root
+        self.run_dir = run_dir.resolve()
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / "asterisk.pid"
+
+    @property
+    def console_log(self) -> Path:
+        return self.run_dir / "log" / "console.log"
+
+    def _in_root(self, command: str, *, with_proc: bool = False) -> list[str]:
+        mounts = [f"mount --bind {shlex.quote(str(self.run_dir))} {shlex.quote(str(self.root))}{MOUNT_POINT}"]
+        if with_proc:
+            mounts += [f"mount --bind /proc {shlex.quote(str(self.root))}/proc",
+                       f"mount --bind /dev {shlex.quote(str(self.root))}/dev"]
+        script = " && ".join([*mounts, f"exec chroot {shlex.quote(str(self.root))} {command}"])
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+
+    def check_installed(self) -> None:
+        if not (self.root / "usr/sbin/asterisk").exists():
+            raise AsteriskError(f"Asterisk is not installed in {self.root}; run scripts/install-asterisk.sh")
+        (self.root / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            return None
+        return pid
+
+    def start(self, timeout_s: float = 30.0) -> int:
+        """Start in the background and wait until fully booted; returns the pid."""
+        self.check_installed()
+        if self.pid() is not None:
+            raise AsteriskError(f"Asterisk already runs from {self.run_dir} (pid {self.pid()})")
+        self.console_log.parent.mkdir(parents=True, exist_ok=True)
+        with self.console_log.open("ab") as out:
+            process = subprocess.Popen(
+                self._in_root(f"/usr/sbin/asterisk -C {ASTERISK_CONF} -f -U root -n", with_proc=True),
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self.pid_file.write_text(f"{process.pid}\n")
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise AsteriskError(f"Asterisk exited with {process.returncode}; see {self.console_log}")
+            try:
+                self.cli("core waitfullybooted", timeout_s=5)
+                log.info("Asterisk is up (pid %d, run dir %s)", process.pid, self.run_dir)
+                return process.pid
+            except AsteriskError:
+                time.sleep(0.3)
+        self.stop()
+        raise AsteriskError(f"Asterisk did not boot within {timeout_s:.0f} s; see {self.console_log}")
+
+    def cli(self, command: str, timeout_s: float = 10.0) -> str:
+        """Run one CLI command through the remote console (`asterisk -rx`)."""
+        argv = self._in_root(f"/usr/sbin/asterisk -C {ASTERISK_CONF} -rx {shlex.quote(command)}")
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise AsteriskError(f"CLI {command!r} timed out") from exc
+        if done.returncode != 0 or "Unable to connect to remote asterisk" in done.stdout:
+            raise AsteriskError(f"CLI {command!r} failed: {(done.stdout + done.stderr).strip()[:300]}")
+        return done.stdout
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return
+        try:
+            self.cli("core stop now", timeout_s=5)
+        except AsteriskError as exc:
+            log.warning("graceful stop failed (%s); sending SIGTERM", exc)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        self.pid_file.unlink(missing_ok=True)
+        log.info("Asterisk stopped (pid %d)", pid)
+
+    def registered_endpoints(self) -> set[str]:
+        """Endpoints with a live contact, from `pjsip show contacts`."""
+        found = set()
+        for line in self.cli("pjsip show contacts").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and parts[0] == "Contact:" and "/" in parts[1]:
+                found.add(parts[1].split("/", 1)[0])
+        return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,122 @@
+"""One place that decides every setting: defaults, then `siaga.toml`, then `SIAGA_*` variables, then options.
+
+Every command builds its `Settings` through `load()`, so an operator can reason about where a value came
+from in exactly one order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_REGION = REPO_ROOT / "config" / "sample" / "semarang"
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the setting and where it came from."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    db: str = ""  # SQLAlchemy URL; empty means an SQLite file in data_dir
+    region_dir: Path = SAMPLE_REGION
+    areas_file: Path | None = None
+    facilities_file: Path | None = None
+    callers_file: Path | None = None
+    agi_host: str = "127.0.0.1"
+    agi_port: int = 4573
+    agi_workers: int = 4
+    agi_allowed_peers: tuple[str, ...] = ("127.0.0.1", "::1")
+    sip_port: int = 5060
+    asterisk_root: Path = Path("/var/cache/siaga/asterisk-root")
+    dispatcher_endpoint: str = "psc119-dispatch"
+    operator_password: str = "siaga-operator"
+    ring_timeout_s: int = 20
+    dispatcher_timeout_s: int = 60
+    max_targets: int = 3
+    roster_refresh_s: float = 2.0
+
+    @property
+    def db_url(self) -> str:
+        return self.db or f"sqlite:///{self.data_dir / 'siaga.db'}"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.data_dir / "run"
+
+    @property
+    def areas_path(self) -> Path:
+        return self.areas_file or self.region_dir / "areas.geojson"
+
+    @property
+    def facilities_path(self) -> Path:
+        return self.facilities_file or self.region_dir / "facilities.csv"
+
+    @property
+    def callers_path(self) -> Path:
+        return self.callers_file or self.region_dir / "callers.csv"
+
+    @property
+    def decision_log(self) -> Path:
+        return self.run_dir / "engine" / "decisions.jsonl"
+
+
+def _convert(name: str, raw: Any, source: str) -> Any:
+    """Turn a raw value (TOML or a string from the environment) into the field's type."""
+    target = {f.name: f for f in fields(Settings)}[name]
+    kind = str(target.type)
+    try:
+        if "tuple" in kind:
+            items = raw if isinstance(raw, list | tuple) else [p.strip() for p in str(raw).split(",")]
+            return tuple(str(p) for p in items if p)
+        if "Path" in kind:
+            return Path(str(raw)) if raw not in (None, "") else None
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name!r} from {source}: cannot use {raw!r} ({exc})") from exc
+
+
+def load(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge defaults, the config file, SIAGA_* variables and command-line overrides, in that order."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    known = {f.name for f in fields(Settings)}
+
+    path = config_file or Path(environ.get("SIAGA_CONFIG", "siaga.toml"))
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+        for key, raw in data.items():
+            if key not in known:
+                raise SettingsError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            values[key] = _convert(key, raw, str(path))
+    elif config_file is not None:
+        raise SettingsError(f"config file {config_file} does not exist")
+
+    for key in known:
+        env_key = f"SIAGA_{key.upper()}"
+        if env_key in environ:
+            values[key] = _convert(key, environ[env_key], f"${env_key}")
+
+    for key, raw in (overrides or {}).items():
+        if raw is not None:
+            values[key] = _convert(key, raw, f"option --{key.replace('_', '-')}")
+
+    return dataclasses.replace(Settings(), **values)
