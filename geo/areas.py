@@ -105,6 +105,7 @@ def parse_area_features(features: Sequence[object], source: str) -> tuple[list[A
     errors: list[RowError] = []
     areas: list[Area] = []
     for number, feature in enumerate(features, start=1):
+
         def bad(field: str | None, message: str, number: int = number) -> None:
             errors.append(RowError(source, number, field, message))
 

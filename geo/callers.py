@@ -10,7 +10,7 @@ from pathlib import Path
 from geo.facilities import in_indonesia, parse_coordinate
 from siaga.dataerrors import DataError, RowError
 
-_SEPARATORS = re.compile(r"[\s\-().]")
+_SEPARATORS = re.compile(r"[ \-().]")
 _DIGITS = re.compile(r"\+?[0-9]{3,20}")
 
 

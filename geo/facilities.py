@@ -96,8 +96,16 @@ def load_facilities_csv(path: Path, known_areas: set[str] | None = None) -> list
             service_area = tuple((row.get("service_area") or "").split())
             if len(errors) == before:
                 facilities.append(
-                    Facility(code, row["name"].strip(), kind, coords["lat"], coords["lon"], area_code,
-                             timezone, service_area)
+                    Facility(
+                        code,
+                        row["name"].strip(),
+                        kind,
+                        coords["lat"],
+                        coords["lon"],
+                        area_code,
+                        timezone,
+                        service_area,
+                    )
                 )
     if errors:
         raise DataError(errors)

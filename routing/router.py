@@ -61,27 +61,49 @@ class Router:
                 notes.append("location is outside every known area; ranking by distance alone")
             snapshot = self.roster.snapshot(ctx.at)
             candidates = [f for f in self.region.facilities.values() if f.kind in service.facility_kinds]
-            ranked = rank_facilities(location.lat, location.lon, candidates, {a.code for a in areas},
-                                     CANDIDATES)
+            ranked = rank_facilities(
+                location.lat, location.lon, candidates, {a.code for a in areas}, CANDIDATES
+            )
             for rank in ranked:
                 facility = rank.facility
                 if len(targets) >= self.policy.max_targets:
                     break
                 on_duty = [d for d in snapshot.staff_at(facility.code) if d.role in service.roles]
                 if not on_duty:
-                    skipped.append(Skipped(facility.code, facility.name, "no one on duty (off shift)",
-                                           round(rank.distance_m)))
+                    skipped.append(
+                        Skipped(
+                            facility.code, facility.name, "no one on duty (off shift)", round(rank.distance_m)
+                        )
+                    )
                     continue
                 duty = on_duty[0]
                 order = "nearest staffed" if not targets else "next nearest staffed"
                 why = f"{order} {facility.kind}" + (" (serves this area)" if rank.in_service_area else "")
                 why += f"; {duty.staff_name} on {duty.shift} shift"
-                targets.append(Target(facility.code, facility.name, duty.endpoint, dial_string(duty.endpoint),
-                                      self.policy.ring_timeout_s, round(rank.distance_m), why))
+                targets.append(
+                    Target(
+                        facility.code,
+                        facility.name,
+                        duty.endpoint,
+                        dial_string(duty.endpoint),
+                        self.policy.ring_timeout_s,
+                        round(rank.distance_m),
+                        why,
+                    )
+                )
             if not targets:
                 notes.append("no staffed facility nearby")
-        targets.append(Target("dispatcher", "Central dispatcher", self.policy.dispatcher_endpoint,
-                              dial_string(self.policy.dispatcher_endpoint), self.policy.dispatcher_timeout_s,
-                              None, "central dispatcher: always last"))
-        return RoutePlan(ctx.call_id, ctx.caller, service.name, ctx.at, location, areas, targets, skipped,
-                         notes)
+        targets.append(
+            Target(
+                "dispatcher",
+                "Central dispatcher",
+                self.policy.dispatcher_endpoint,
+                dial_string(self.policy.dispatcher_endpoint),
+                self.policy.dispatcher_timeout_s,
+                None,
+                "central dispatcher: always last",
+            )
+        )
+        return RoutePlan(
+            ctx.call_id, ctx.caller, service.name, ctx.at, location, areas, targets, skipped, notes
+        )

@@ -12,6 +12,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from shifts.model import ROLES
@@ -60,8 +61,13 @@ def parse_roster_csv(
     by_shift = {"date", "shift"} <= columns
     by_times = {"start", "end"} <= columns
     if not {"facility_code", "staff_id"} <= columns or not (by_shift or by_times):
-        raise DataError([RowError(source, 1, None,
-                                  "need columns facility_code,staff_id and either date,shift or start,end")])
+        raise DataError(
+            [
+                RowError(
+                    source, 1, None, "need columns facility_code,staff_id and either date,shift or start,end"
+                )
+            ]
+        )
     errors: list[RowError] = []
     staff: dict[str, StaffRow] = dict(known_staff)
     new_staff: dict[str, StaffRow] = {}
@@ -86,8 +92,11 @@ def parse_roster_csv(
         if staff_id and (name or role or endpoint):
             old = staff.get(staff_id)
             candidate = StaffRow(
-                staff_id, name or (old.name if old else ""), role or (old.role if old else ""),
-                endpoint or (old.endpoint if old else ""), facility or None,
+                staff_id,
+                name or (old.name if old else ""),
+                role or (old.role if old else ""),
+                endpoint or (old.endpoint if old else ""),
+                facility or None,
             )
             problems = _staff_problems(candidate)
             for field, message in problems:
@@ -133,11 +142,17 @@ def parse_roster_csv(
         by_person.setdefault(assignment.staff_id, []).append(assignment)
     for assignments in by_person.values():
         assignments.sort(key=lambda a: a.start)
-        for earlier, later in zip(assignments, assignments[1:], strict=False):
+        for earlier, later in pairwise(assignments):
             if later.start < earlier.end:
-                errors.append(RowError(source, later.line, "start",
-                                       f"{later.staff_id} is already on duty until "
-                                       f"{earlier.end.isoformat()} (line {earlier.line})"))
+                errors.append(
+                    RowError(
+                        source,
+                        later.line,
+                        "start",
+                        f"{later.staff_id} is already on duty until "
+                        f"{earlier.end.isoformat()} (line {earlier.line})",
+                    )
+                )
     if errors:
         raise DataError(sorted(errors, key=lambda e: e.line))
     return ParsedRoster(list(new_staff.values()), rows)

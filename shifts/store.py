@@ -43,8 +43,15 @@ def write_roster(session: Session, parsed: ParsedRoster, *, replace: bool = Fals
     for staff in parsed.staff:
         row = session.get(Staff, staff.staff_id)
         if row is None:
-            session.add(Staff(id=staff.staff_id, name=staff.name, role=staff.role, endpoint=staff.endpoint,
-                              facility_code=staff.facility_code))
+            session.add(
+                Staff(
+                    id=staff.staff_id,
+                    name=staff.name,
+                    role=staff.role,
+                    endpoint=staff.endpoint,
+                    facility_code=staff.facility_code,
+                )
+            )
         else:
             row.name, row.role, row.endpoint = staff.name, staff.role, staff.endpoint
             row.facility_code = staff.facility_code or row.facility_code
@@ -52,9 +59,17 @@ def write_roster(session: Session, parsed: ParsedRoster, *, replace: bool = Fals
     if replace:
         session.execute(delete(Assignment))
     for a in parsed.assignments:
-        session.add(Assignment(staff_id=a.staff_id, facility_code=a.facility_code, shift_date=a.shift_date,
-                               shift=a.shift, start_utc=_utc_naive(a.start), end_utc=_utc_naive(a.end),
-                               timezone=a.timezone))
+        session.add(
+            Assignment(
+                staff_id=a.staff_id,
+                facility_code=a.facility_code,
+                shift_date=a.shift_date,
+                shift=a.shift,
+                start_utc=_utc_naive(a.start),
+                end_utc=_utc_naive(a.end),
+                timezone=a.timezone,
+            )
+        )
     bump_revision(session)
     return len(parsed.assignments)
 
@@ -73,9 +88,14 @@ def load_duties(session: Session, start: datetime, end: datetime) -> list[Duty]:
     )
     return [
         Duty(
-            staff_id=s.id, staff_name=s.name, role=s.role, endpoint=s.endpoint,
-            facility_code=a.facility_code, shift=a.shift,
-            start=a.start_utc.replace(tzinfo=UTC), end=a.end_utc.replace(tzinfo=UTC),
+            staff_id=s.id,
+            staff_name=s.name,
+            role=s.role,
+            endpoint=s.endpoint,
+            facility_code=a.facility_code,
+            shift=a.shift,
+            start=a.start_utc.replace(tzinfo=UTC),
+            end=a.end_utc.replace(tzinfo=UTC),
         )
         for a, s in session.execute(query)
     ]

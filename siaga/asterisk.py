@@ -1,4 +1,4 @@
-"""Start, stop and talk to our own Asterisk 22, which lives in a Debian sid root (scripts/install-asterisk.sh).
+"""Start, stop and talk to our own Asterisk 22, kept in a Debian sid root (scripts/install-asterisk.sh).
 
 Config is generated from config/asterisk/ and dialplans/ into a run directory of ours, which is bind-mounted
 at /srv/siaga inside the root in a private mount namespace: the mounts vanish with the process, so a
@@ -95,8 +95,10 @@ class Asterisk:
     def _in_root(self, command: str, *, with_proc: bool = False) -> list[str]:
         mounts = [f"mount --bind {shlex.quote(str(self.run_dir))} {shlex.quote(str(self.root))}{MOUNT_POINT}"]
         if with_proc:
-            mounts += [f"mount --bind /proc {shlex.quote(str(self.root))}/proc",
-                       f"mount --bind /dev {shlex.quote(str(self.root))}/dev"]
+            mounts += [
+                f"mount --bind /proc {shlex.quote(str(self.root))}/proc",
+                f"mount --bind /dev {shlex.quote(str(self.root))}/dev",
+            ]
         script = " && ".join([*mounts, f"exec chroot {shlex.quote(str(self.root))} {command}"])
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
 
@@ -122,7 +124,10 @@ class Asterisk:
         with self.console_log.open("ab") as out:
             process = subprocess.Popen(
                 self._in_root(f"/usr/sbin/asterisk -C {ASTERISK_CONF} -f -U root -n", with_proc=True),
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.pid_file.write_text(f"{process.pid}\n")
         deadline = time.monotonic() + timeout_s

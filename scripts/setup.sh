@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install everything siaga needs on a fresh Debian 12 machine, idempotently:
+#   - SIPp (Debian package sip-tester) and debootstrap, from Debian;
+#   - a Python virtual environment in .venv with siaga and its packages (pyst2, pjsua2-pybind11, …);
+#   - Asterisk 22 in a Debian sid root (scripts/install-asterisk.sh).
+# Runs as root without standard input (CI). Re-running it only checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+missing=()
+command -v sipp >/dev/null || missing+=(sip-tester)
+command -v debootstrap >/dev/null || missing+=(debootstrap)
+command -v unshare >/dev/null || missing+=(util-linux)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        log "need root to install: ${missing[*]}"; exit 1
+    fi
+    log "installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    log "creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.siaga-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    log "installing siaga and its Python packages into .venv"
+    .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored' >&2 || true
+    .venv/bin/python -c 'import asterisk.agi, pjsua2, shapely, geopy, sqlalchemy, apscheduler' \
+        || { log "Python packages did not install"; exit 1; }
+    touch "$stamp"
+fi
+
+bash scripts/install-asterisk.sh
+log "ready: .venv/bin/siaga --help"

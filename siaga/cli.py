@@ -1,0 +1,274 @@
+"""The `siaga` command: each subcommand is a thin shell around a module, explained by its --help."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from siaga.dataerrors import DataError
+from siaga.settings import Settings, SettingsError, load
+
+log = logging.getLogger("siaga")
+
+SERVICE_CHOICES = ("emergency", "consultation")
+
+
+def _common(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
+    parser.add_argument("--config", type=Path, help="settings file (default: ./siaga.toml or $SIAGA_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    if data:
+        parser.add_argument(
+            "--db",
+            metavar="URL",
+            help="SQLAlchemy database URL (env SIAGA_DB; default sqlite file in the data dir)",
+        )
+        parser.add_argument(
+            "--data-dir", type=Path, help="where the database and run files live (default ./var)"
+        )
+        parser.add_argument(
+            "--region-dir",
+            type=Path,
+            help="folder with areas.geojson, facilities.csv, callers.csv (default: the sample)",
+        )
+
+
+def _settings(args: argparse.Namespace, **extra: object) -> Settings:
+    overrides = {k: getattr(args, k, None) for k in ("db", "data_dir", "region_dir")}
+    overrides.update(extra)
+    return load(getattr(args, "config", None), overrides=overrides)
+
+
+def _parse_at(raw: str | None) -> datetime:
+    if raw is None:
+        return datetime.now(UTC)
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise SettingsError(f"--at {raw!r} needs a UTC offset, e.g. 2026-11-22T23:30+07:00")
+    return value
+
+
+# -- serve ---------------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from siaga.serve import serve
+
+    settings = _settings(args, agi_host=args.host, agi_port=args.port, agi_workers=args.workers)
+    return serve(settings)
+
+
+# -- route ---------------------------------------------------------------------------------------------
+
+
+def cmd_route(args: argparse.Namespace) -> int:
+    from routing.plan import CallContext, Location
+    from siaga.engine import build_router
+    from siaga.explain import format_plan
+
+    settings = _settings(args)
+    if (args.lat is None) != (args.lon is None):
+        raise SettingsError("give both --lat and --lon, or --caller")
+    if args.lat is None and args.caller is None:
+        raise SettingsError("give a location (--lat and --lon) or a caller number (--caller)")
+    router = build_router(settings)
+    ctx = CallContext("dry-run", args.caller or "", "119", args.service, _parse_at(args.at))
+    location = Location(args.lat, args.lon, "manual") if args.lat is not None else None
+    plan = router.decide(ctx, location)
+    print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) if args.json else format_plan(plan))
+    return 0
+
+
+# -- roster --------------------------------------------------------------------------------------------
+
+
+def cmd_roster_import(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from geo.facilities import load_facilities_csv
+    from shifts.roster_csv import parse_roster_csv
+    from shifts.store import known_staff, write_roster
+    from siaga.db import make_engine
+
+    settings = _settings(args)
+    zones = {f.code: f.timezone for f in load_facilities_csv(settings.facilities_path)}
+    engine = make_engine(settings.db_url)
+    text = args.file.read_text(encoding="utf-8")
+    with Session(engine) as session, session.begin():
+        parsed = parse_roster_csv(text, str(args.file), zones, known_staff(session))
+        count = write_roster(session, parsed, replace=args.replace)
+    print(f"imported {count} assignment(s) and {len(parsed.staff)} staff record(s) from {args.file}")
+    return 0
+
+
+def cmd_sample_load(args: argparse.Namespace) -> int:
+    from siaga.db import make_engine
+    from siaga.sample import load_sample_roster, week_start
+
+    settings = _settings(args)
+    first = week_start(date.fromisoformat(args.week_of) if args.week_of else date.today())
+    count = load_sample_roster(
+        make_engine(settings.db_url), settings.region_dir, settings.facilities_path, first
+    )
+    print(f"sample roster for the week of {first.isoformat()}: {count} assignment(s) in {settings.db_url}")
+    return 0
+
+
+# -- asterisk ------------------------------------------------------------------------------------------
+
+
+def cmd_asterisk(args: argparse.Namespace) -> int:
+    from siaga.pbx import asterisk_for, start_asterisk
+
+    settings = _settings(args)
+    if args.action == "start":
+        pid = start_asterisk(settings)
+        print(f"Asterisk running (pid {pid}); config and logs in {settings.run_dir / 'asterisk'}")
+    elif args.action == "stop":
+        asterisk_for(settings).stop()
+        print("Asterisk stopped")
+    elif args.action == "status":
+        asterisk = asterisk_for(settings)
+        pid = asterisk.pid()
+        if pid is None:
+            print("Asterisk is not running")
+            return 1
+        print(f"Asterisk running (pid {pid})")
+        print(asterisk.cli("pjsip show contacts"))
+    else:
+        print(asterisk_for(settings).cli(" ".join(args.command)))
+    return 0
+
+
+# -- softphone -----------------------------------------------------------------------------------------
+
+
+def cmd_softphone(args: argparse.Namespace) -> int:
+    from softphone.cli import run
+
+    return run(args)
+
+
+# -- demo ----------------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from siaga.demo import run_demo
+
+    return run_demo(_settings(args), keep_running=args.keep_running)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siaga",
+        description="siaga routes public-health hotline calls (119, 112, consultation lines) from Asterisk "
+        "to the nearest staffed puskesmas, with failover to the next nearest and the central dispatcher.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "serve",
+        help="run the FastAGI engine that Asterisk asks where to route each call",
+        description="Serve the AGI script `route` over FastAGI (pre-forked worker processes).",
+    )
+    _common(p)
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="TCP port (default 4573)")
+    p.add_argument("--workers", type=int, help="worker processes (default 4)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "route",
+        help="dry-run the routing decision for a place or a caller at a given time",
+        description="Show where a call would ring, in order, and why: the same code path as the engine.",
+    )
+    _common(p)
+    p.add_argument("--lat", type=float, help="caller latitude (e.g. -6.99)")
+    p.add_argument("--lon", type=float, help="caller longitude (e.g. 110.42)")
+    p.add_argument("--caller", help="caller number, looked up in the caller directory")
+    p.add_argument("--service", choices=SERVICE_CHOICES, default="emergency", help="hotline service")
+    p.add_argument("--at", help="ISO time with offset (default now), e.g. 2026-11-22T23:30+07:00")
+    p.add_argument("--json", action="store_true", help="print the decision as JSON")
+    p.set_defaults(func=cmd_route)
+
+    p = sub.add_parser("roster", help="shift rosters: import", description="Manage shift rosters.")
+    roster = p.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
+    r = roster.add_parser(
+        "import",
+        help="import a roster CSV (all or nothing; every bad line is reported)",
+        description="Import assignments: columns facility_code,staff_id,date,shift or "
+        "facility_code,staff_id,start,end; optional staff_name,role,endpoint.",
+    )
+    _common(r)
+    r.add_argument("file", type=Path, help="roster CSV file")
+    r.add_argument("--replace", action="store_true", help="replace every existing assignment")
+    r.set_defaults(func=cmd_roster_import)
+
+    p = sub.add_parser("sample", help="sample region (Kota Semarang)", description="Sample region data.")
+    sample = p.add_subparsers(dest="sample_command", required=True, metavar="ACTION")
+    s = sample.add_parser(
+        "load",
+        help="load the sample staff and a roster for the current week",
+        description="Replace the roster with the sample region's rotation for one week.",
+    )
+    _common(s)
+    s.add_argument("--week-of", help="any date in the week to roster (default today)")
+    s.set_defaults(func=cmd_sample_load)
+
+    p = sub.add_parser(
+        "asterisk",
+        help="start, stop or query siaga's own Asterisk",
+        description="Asterisk runs from a Debian sid root (scripts/install-asterisk.sh) with "
+        "config generated into <data-dir>/run/asterisk from config/asterisk and dialplans/.",
+    )
+    _common(p)
+    p.add_argument("action", choices=("start", "stop", "status", "cli"), help="what to do")
+    p.add_argument("command", nargs="*", help="with `cli`: the Asterisk CLI command to run")
+    p.set_defaults(func=cmd_asterisk)
+
+    p = sub.add_parser(
+        "softphone",
+        help="an operator's pjsua2 softphone (also the answering bot in tests)",
+        description="Register to Asterisk as one or more operators and show (or answer) calls.",
+    )
+    try:
+        from softphone.cli import add_arguments
+    except ImportError:  # pjsua2 missing: every other command still works
+        add_arguments = None
+    if add_arguments is not None:
+        add_arguments(p)
+    p.set_defaults(func=cmd_softphone)
+
+    p = sub.add_parser(
+        "demo",
+        help="set up the sample region and place real calls through Asterisk",
+        description="Load the sample roster, start Asterisk, the engine and answering bots, "
+        "place calls with SIPp and show where each was routed and who answered.",
+    )
+    _common(p)
+    p.add_argument("--keep-running", action="store_true", help="leave everything running afterwards")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = logging.WARNING - 10 * min(getattr(args, "verbose", 0), 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except DataError as exc:
+        print(f"siaga: {exc}", file=sys.stderr)
+        return 2
+    except (SettingsError, ValueError) as exc:
+        print(f"siaga: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

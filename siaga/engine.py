@@ -1,0 +1,26 @@
+"""Builds the routing engine from settings: the one place where data files, database and policy meet.
+
+`siaga serve` and `siaga route` both call `build_router`, so a dry run decides exactly as a live call.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from geo.region import load_region
+from routing.router import Router, RoutingPolicy
+from shifts.store import RosterSource
+from siaga.db import make_engine
+from siaga.settings import Settings
+
+
+def build_router(settings: Settings, db: Engine | None = None) -> Router:
+    region = load_region(settings.areas_path, settings.facilities_path, settings.callers_path)
+    roster = RosterSource(db or make_engine(settings.db_url), settings.roster_refresh_s)
+    policy = RoutingPolicy(
+        settings.dispatcher_endpoint,
+        settings.ring_timeout_s,
+        settings.dispatcher_timeout_s,
+        settings.max_targets,
+    )
+    return Router(region, roster, policy)

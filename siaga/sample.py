@@ -1,0 +1,75 @@
+"""Loads the sample region's staff and a roster for the current week, through the normal import path."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from geo.facilities import load_facilities_csv
+from shifts.roster_csv import ParsedRoster, StaffRow, parse_roster_csv
+from shifts.rotation import rotate_week
+from shifts.store import known_staff, write_roster
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def sample_roster_csv(region_dir: Path, first_day: date) -> str:
+    """A roster CSV for a week from `first_day`: staff rotate; the region's `off_this_week` stay empty.
+
+    The central dispatcher needs no roster to be rung (the dialplan always ends there); it is rostered
+    like everyone else only so the roster shows who sits at the desk.
+    """
+    region = tomllib.loads((region_dir / "region.toml").read_text(encoding="utf-8"))
+    with (region_dir / "staff.csv").open(newline="", encoding="utf-8") as handle:
+        staff = list(csv.DictReader(handle))
+    by_facility: dict[str, list[str]] = {}
+    for row in staff:
+        by_facility.setdefault(row["facility_code"], []).append(row["staff_id"])
+    info = {row["staff_id"]: row for row in staff}
+    # Start the day before, so a night shift that began yesterday evening covers the early hours.
+    rows = rotate_week(
+        by_facility, first_day - timedelta(days=1), days=8, skip_facilities=region.get("off_this_week", [])
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["facility_code", "staff_id", "date", "shift", "staff_name", "role", "endpoint"])
+    for facility, staff_id, day, shift in rows:
+        person = info[staff_id]
+        writer.writerow(
+            [
+                facility,
+                staff_id,
+                day.isoformat(),
+                shift,
+                person["staff_name"],
+                person["role"],
+                person["endpoint"],
+            ]
+        )
+    return out.getvalue()
+
+
+def sample_staff(region_dir: Path) -> list[StaffRow]:
+    """Everyone in staff.csv, rostered or not: an operator off this week still has a softphone."""
+    with (region_dir / "staff.csv").open(newline="", encoding="utf-8") as handle:
+        return [
+            StaffRow(r["staff_id"], r["staff_name"], r["role"], r["endpoint"], r["facility_code"])
+            for r in csv.DictReader(handle)
+        ]
+
+
+def load_sample_roster(engine: Engine, region_dir: Path, facilities_path: Path, first_day: date) -> int:
+    """Replace the roster with the sample week's; returns the number of assignments written."""
+    zones = {f.code: f.timezone for f in load_facilities_csv(facilities_path)}
+    text = sample_roster_csv(region_dir, first_day)
+    with Session(engine) as session, session.begin():
+        parsed = parse_roster_csv(text, "sample roster", zones, known_staff(session))
+        return write_roster(session, ParsedRoster(sample_staff(region_dir), parsed.assignments), replace=True)
