@@ -116,6 +116,10 @@ class RosterSource:
         self._revision = -1
         self._checked = float("-inf")
 
+    def after_fork(self) -> None:
+        """A forked worker must not share its parent's database connections."""
+        self._engine.dispose(close=False)
+
     def snapshot(self, now: datetime) -> OnDutySnapshot:
         with self._lock:
             fresh = self._snapshot is not None and self._snapshot.is_valid(now)

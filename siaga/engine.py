@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
-
 from geo.region import load_region
 from routing.router import Router, RoutingPolicy
 from shifts.store import RosterSource
@@ -14,13 +12,16 @@ from siaga.db import make_engine
 from siaga.settings import Settings
 
 
-def build_router(settings: Settings, db: Engine | None = None) -> Router:
+def build_roster(settings: Settings) -> RosterSource:
+    return RosterSource(make_engine(settings.db_url), settings.roster_refresh_s)
+
+
+def build_router(settings: Settings, roster: RosterSource | None = None) -> Router:
     region = load_region(settings.areas_path, settings.facilities_path, settings.callers_path)
-    roster = RosterSource(db or make_engine(settings.db_url), settings.roster_refresh_s)
     policy = RoutingPolicy(
         settings.dispatcher_endpoint,
         settings.ring_timeout_s,
         settings.dispatcher_timeout_s,
         settings.max_targets,
     )
-    return Router(region, roster, policy)
+    return Router(region, roster or build_roster(settings), policy)

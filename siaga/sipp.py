@@ -53,6 +53,7 @@ def place_calls(
     sipp = shutil.which("sipp")
     if sipp is None:
         raise RuntimeError("sipp is not installed; run scripts/setup.sh (Debian package sip-tester)")
+    out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     inf = out_dir / "calls.csv"
     inf.write_text("SEQUENTIAL\n" + "".join(f"{_field(c)};{_field(d)}\n" for c, d in calls), encoding="ascii")
