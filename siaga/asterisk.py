@@ -48,6 +48,7 @@ class AsteriskConfig:
     dispatcher_timeout_s: int = 60
     rtp_start: int = 10000
     rtp_end: int = 10999
+    trunk_context: str = "siaga-inbound"  # where calls from the caller trunk enter the dialplan
 
 
 def _operator_block(account: OperatorAccount) -> str:
@@ -61,13 +62,19 @@ def _operator_block(account: OperatorAccount) -> str:
     )
 
 
-def render_config(run_dir: Path, config: AsteriskConfig, operators: Iterable[OperatorAccount]) -> None:
-    """Write etc/ for one Asterisk instance; every other directory it needs is created empty."""
+def render_config(
+    run_dir: Path, config: AsteriskConfig, operators: Iterable[OperatorAccount], extra_dialplan: str = ""
+) -> None:
+    """Write etc/ for one Asterisk instance; every other directory it needs is created empty.
+
+    `extra_dialplan` is appended to extensions.conf: test rigs add their own contexts there.
+    """
     etc = run_dir / "etc"
     for sub in ("etc/dialplans", "run", "log", "spool", "db", "cache"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     values = {
         **{k: str(v) for k, v in config.__dict__.items()},
+        "extra_dialplan": extra_dialplan,
         "operators": "\n".join(_operator_block(a) for a in sorted(operators, key=lambda a: a.endpoint)),
     }
     for template in sorted(TEMPLATES.glob("*.conf")):

@@ -1,0 +1,270 @@
+"""`siaga softphone` / `python -m softphone`: run up to 8 operator softphones until SIGINT or SIGTERM.
+
+Exit status: 0 after a signal-driven shutdown, 1 if registration did not complete within
+--register-timeout (or the softphone died), 2 for invalid options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from softphone.events import (
+    ANSWERED,
+    DISCONNECTED,
+    INCOMING,
+    REGISTERED,
+    REGISTRATION_FAILED,
+    UNREGISTERED,
+    Event,
+    EventSink,
+)
+from softphone.phone import (
+    DEFAULT_SERVER,
+    MAX_OPERATORS,
+    RegistrationStatus,
+    Softphone,
+    parse_server,
+    registration_hopeless,
+)
+
+PASSWORD_ENV = "SIAGA_OPERATOR_PASSWORD"
+DEFAULT_PASSWORD = "siaga-operator"
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(ValueError):
+    pass
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--user", action="append", default=[], metavar="NAME", required=True,
+        help=f"operator (PJSIP endpoint) to register; repeat for up to {MAX_OPERATORS}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--password", default=None,
+        help=f"SIP password of every --user (default: ${PASSWORD_ENV}, else {DEFAULT_PASSWORD!r})",
+    )  # fmt: skip
+    parser.add_argument("--server", default=DEFAULT_SERVER, metavar="HOST:PORT", help="Asterisk SIP address")
+    parser.add_argument("--auto-answer", action="store_true", help="answer calls (after a 180 Ringing)")
+    parser.add_argument(
+        "--answer-after", action="append", default=[], metavar="[NAME=]SECONDS",
+        help="with --auto-answer, ring this long before answering; NAME=SECONDS sets one user",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-answer", action="append", default=[], metavar="NAME",
+        help="this user rings but never answers (failover tests); repeatable",
+    )  # fmt: skip
+    parser.add_argument("--events", metavar="FILE", help="append every event to FILE as a JSON line")
+    parser.add_argument("--json", action="store_true", help="print events as JSON lines instead of text")
+    parser.add_argument(
+        "--register-timeout", type=float, default=10.0, metavar="SECONDS",
+        help="exit 1 unless every user registers within this time (default 10)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--bind", metavar="ADDR", default=None,
+        help="local SIP address (default: 127.0.0.1 for a loopback server, else all interfaces)",
+    )  # fmt: skip
+    parser.add_argument("--pj-log", metavar="FILE", help="write pjsip's own log to FILE (debugging)")
+    parser.add_argument(
+        "--pj-log-level", type=int, default=3, metavar="N", help="pjsip log level (default 3)"
+    )
+
+
+def _answer_delays(values: list[str], users: list[str]) -> tuple[float, dict[str, float]]:
+    default, per_user = 0.0, {}
+    for value in values:
+        name, sep, seconds = value.rpartition("=")
+        try:
+            delay = float(seconds)
+        except ValueError:
+            raise UsageError(f"--answer-after wants SECONDS or NAME=SECONDS, got {value!r}") from None
+        if delay < 0:
+            raise UsageError(f"--answer-after must not be negative: {value!r}")
+        if not sep:
+            default = delay
+        elif name not in users:
+            raise UsageError(f"--answer-after {value!r}: {name!r} is not one of the --user names")
+        else:
+            per_user[name] = delay
+    return default, per_user
+
+
+def _validate(args: argparse.Namespace) -> tuple[float, dict[str, float]]:
+    users: list[str] = args.user
+    if not users:
+        raise UsageError("give at least one --user")
+    if len(users) > MAX_OPERATORS:
+        raise UsageError(
+            f"{len(users)} users given, but one softphone process holds at most {MAX_OPERATORS}; "
+            "run several processes (softphone.bots.BotFleet does this)"
+        )
+    duplicates = sorted({u for u in users if users.count(u) > 1})
+    if duplicates:
+        raise UsageError(f"--user given twice: {', '.join(duplicates)}")
+    unknown = [u for u in args.no_answer if u not in users]
+    if unknown:
+        raise UsageError(f"--no-answer names that are not --user: {', '.join(unknown)}")
+    try:
+        parse_server(args.server)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.register_timeout <= 0:
+        raise UsageError("--register-timeout must be positive")
+    return _answer_delays(args.answer_after, users)
+
+
+def format_event(event: Event) -> str:
+    """One readable line (an incoming call gets a small block) for an operator watching a terminal."""
+    who = f"[{event.get('account', '?')}]"
+    kind = event.get("event")
+    caller = event.get("caller") or "anonymous"
+    if kind == REGISTERED:
+        return f"{who} registered at {event.get('server')}"
+    if kind == UNREGISTERED:
+        return f"{who} unregistered"
+    if kind == REGISTRATION_FAILED:
+        status = f"{event.get('status_code')} {event.get('reason')}"
+        return f"{who} registration FAILED at {event.get('server')}: {status}"
+    if kind == INCOMING:
+        name = event.get("display_name")
+        lines = [f"{who} incoming call from {caller}" + (f' ("{name}")' if name and name != caller else "")]
+        lines.append(f"    sip call-id: {event.get('sip_call_id')}")
+        headers: dict[str, str] = event.get("headers") or {}
+        lines += [f"    {name}: {value}" for name, value in headers.items()] or ["    (no X- headers)"]
+        return "\n".join(lines)
+    if kind == ANSWERED:
+        return f"{who} answered call from {caller}"
+    if kind == DISCONNECTED:
+        status = f"{event.get('status_code')} {event.get('reason')}"
+        if event.get("answered"):
+            return f"{who} call from {caller} ended after {event.get('duration_s', 0):.1f} s ({status})"
+        return f"{who} call from {caller} ended unanswered ({status})"
+    return f"{who} {kind}"
+
+
+def _describe_failure(name: str, status: RegistrationStatus | None, timeout_s: float) -> str:
+    if status is None or status.status_code is None:
+        return f"{name} (no answer within {timeout_s:g} s)"
+    return f"{name} ({status.status_code} {status.reason})"
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM set `stop`; only possible from the main thread, elsewhere the caller stops us."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[int, Any] = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or until `stop` is set, for embedding); see the module docstring."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        default_delay, delays = _validate(args)
+    except UsageError as exc:
+        print(f"softphone: {exc}", file=sys.stderr)
+        return 2
+
+    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV, DEFAULT_PASSWORD)
+    status_out = sys.stderr if args.json else sys.stdout
+    stdout_sink = EventSink(sys.stdout)
+
+    def show(event: Event) -> None:
+        if args.json:
+            stdout_sink.write(event)
+        else:
+            print(format_event(event), flush=True)
+
+    stop = stop or threading.Event()
+    with _stop_on_signals(stop):
+        try:
+            phone = Softphone(
+                events=args.events,
+                on_event=show,
+                bind_address=args.bind,
+                pj_log_level=args.pj_log_level,
+                pj_log_file=args.pj_log,
+            )
+        except RuntimeError as exc:
+            print(f"softphone: {exc}", file=sys.stderr)
+            return 1
+        try:
+            for user in args.user:
+                try:
+                    phone.add_operator(
+                        user,
+                        password,
+                        args.server,
+                        auto_answer=args.auto_answer,
+                        answer_after_s=delays.get(user, default_delay),
+                        no_answer=user in args.no_answer,
+                    )
+                except ValueError as exc:
+                    print(f"softphone: {exc}", file=sys.stderr)
+                    return 2
+            registered = _wait_registered(phone, args.register_timeout, stop)
+            if stop.is_set():
+                return 0
+            if not registered:
+                statuses = phone.registrations()
+                failed = [
+                    _describe_failure(u, statuses.get(u), args.register_timeout)
+                    for u in args.user
+                    if not statuses.get(u, RegistrationStatus()).registered
+                ]
+                print(
+                    f"softphone: registration at {args.server} failed: " + ", ".join(failed),
+                    file=sys.stderr,
+                )
+                return 1
+            mode = "auto-answering" if args.auto_answer else "ringing only"
+            print(
+                f"softphone: {len(args.user)} operator(s) registered at {args.server}, {mode}; "
+                "Ctrl-C or SIGTERM to stop",
+                file=status_out,
+                flush=True,
+            )
+            while not stop.wait(0.5):
+                if not phone.alive:
+                    print("softphone: the pjsua loop stopped unexpectedly", file=sys.stderr)
+                    return 1
+            return 0
+        finally:
+            phone.close()
+
+
+def _wait_registered(phone: Softphone, timeout_s: float, stop: threading.Event) -> bool:
+    """Like Softphone.wait_registered, but a signal during start-up still stops us promptly."""
+    deadline = time.monotonic() + timeout_s
+    while not stop.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        if phone.wait_registered(min(0.25, remaining)):
+            return True
+        if not phone.alive or registration_hopeless(list(phone.registrations().values())):
+            return False
+    return False
