@@ -22,7 +22,7 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 15} if url.startswith("sqlite") else {})
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
-    import shifts.model  # noqa: F401  (registers the tables on Base)
+    import siaga.models  # noqa: F401  (registers every table on Base)
 
     Base.metadata.create_all(engine)
     return engine
