@@ -3,52 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
+from siaga.cli_common import add_common_options, parse_at, settings_from_args
 from siaga.dataerrors import DataError
-from siaga.settings import Settings, SettingsError, load
+from siaga.settings import SettingsError
 
 log = logging.getLogger("siaga")
 
 SERVICE_CHOICES = ("emergency", "consultation")
 
-
-def _common(parser: argparse.ArgumentParser, *, data: bool = True) -> None:
-    parser.add_argument("--config", type=Path, help="settings file (default: ./siaga.toml or $SIAGA_CONFIG)")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
-    if data:
-        parser.add_argument(
-            "--db",
-            metavar="URL",
-            help="SQLAlchemy database URL (env SIAGA_DB; default sqlite file in the data dir)",
-        )
-        parser.add_argument(
-            "--data-dir", type=Path, help="where the database and run files live (default ./var)"
-        )
-        parser.add_argument(
-            "--region-dir",
-            type=Path,
-            help="folder with areas.geojson, facilities.csv, callers.csv (default: the sample)",
-        )
-
-
-def _settings(args: argparse.Namespace, **extra: object) -> Settings:
-    overrides = {k: getattr(args, k, None) for k in ("db", "data_dir", "region_dir")}
-    overrides.update(extra)
-    return load(getattr(args, "config", None), overrides=overrides)
-
-
-def _parse_at(raw: str | None) -> datetime:
-    if raw is None:
-        return datetime.now(UTC)
-    value = datetime.fromisoformat(raw)
-    if value.tzinfo is None:
-        raise SettingsError(f"--at {raw!r} needs a UTC offset, e.g. 2026-11-22T23:30+07:00")
-    return value
+# Packages that add their own subcommands through a `register(subparsers)` function.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 # -- serve ---------------------------------------------------------------------------------------------
@@ -57,7 +28,7 @@ def _parse_at(raw: str | None) -> datetime:
 def cmd_serve(args: argparse.Namespace) -> int:
     from siaga.serve import serve
 
-    settings = _settings(args, agi_host=args.host, agi_port=args.port, agi_workers=args.workers)
+    settings = settings_from_args(args, agi_host=args.host, agi_port=args.port, agi_workers=args.workers)
     return serve(settings)
 
 
@@ -69,13 +40,13 @@ def cmd_route(args: argparse.Namespace) -> int:
     from siaga.engine import build_router
     from siaga.explain import format_plan
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if (args.lat is None) != (args.lon is None):
         raise SettingsError("give both --lat and --lon, or --caller")
     if args.lat is None and args.caller is None:
         raise SettingsError("give a location (--lat and --lon) or a caller number (--caller)")
     router = build_router(settings)
-    ctx = CallContext("dry-run", args.caller or "", "119", args.service, _parse_at(args.at))
+    ctx = CallContext("dry-run", args.caller or "", "119", args.service, parse_at(args.at))
     location = Location(args.lat, args.lon, "manual") if args.lat is not None else None
     plan = router.decide(ctx, location)
     print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) if args.json else format_plan(plan))
@@ -93,7 +64,7 @@ def cmd_roster_import(args: argparse.Namespace) -> int:
     from shifts.store import known_staff, write_roster
     from siaga.db import make_engine
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     zones = {f.code: f.timezone for f in load_facilities_csv(settings.facilities_path)}
     engine = make_engine(settings.db_url)
     text = args.file.read_text(encoding="utf-8")
@@ -108,7 +79,7 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
     from siaga.db import make_engine
     from siaga.sample import load_sample_roster, week_start
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     first = week_start(date.fromisoformat(args.week_of) if args.week_of else date.today())
     count = load_sample_roster(
         make_engine(settings.db_url), settings.region_dir, settings.facilities_path, first
@@ -123,7 +94,7 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
 def cmd_asterisk(args: argparse.Namespace) -> int:
     from siaga.pbx import asterisk_for, start_asterisk
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if args.action == "start":
         pid = start_asterisk(settings)
         print(f"Asterisk running (pid {pid}); config and logs in {settings.run_dir / 'asterisk'}")
@@ -158,7 +129,7 @@ def cmd_softphone(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from siaga.demo import run_demo
 
-    return run_demo(_settings(args), keep_running=args.keep_running)
+    return run_demo(settings_from_args(args), keep_running=args.keep_running)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the FastAGI engine that Asterisk asks where to route each call",
         description="Serve the AGI script `route` over FastAGI (pre-forked worker processes).",
     )
-    _common(p)
+    add_common_options(p)
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="TCP port (default 4573)")
     p.add_argument("--workers", type=int, help="worker processes (default 4)")
@@ -185,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="dry-run the routing decision for a place or a caller at a given time",
         description="Show where a call would ring, in order, and why: the same code path as the engine.",
     )
-    _common(p)
+    add_common_options(p)
     p.add_argument("--lat", type=float, help="caller latitude (e.g. -6.99)")
     p.add_argument("--lon", type=float, help="caller longitude (e.g. 110.42)")
     p.add_argument("--caller", help="caller number, looked up in the caller directory")
@@ -202,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import assignments: columns facility_code,staff_id,date,shift or "
         "facility_code,staff_id,start,end; optional staff_name,role,endpoint.",
     )
-    _common(r)
+    add_common_options(r)
     r.add_argument("file", type=Path, help="roster CSV file")
     r.add_argument("--replace", action="store_true", help="replace every existing assignment")
     r.set_defaults(func=cmd_roster_import)
@@ -214,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="load the sample staff and a roster for the current week",
         description="Replace the roster with the sample region's rotation for one week.",
     )
-    _common(s)
+    add_common_options(s)
     s.add_argument("--week-of", help="any date in the week to roster (default today)")
     s.set_defaults(func=cmd_sample_load)
 
@@ -224,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Asterisk runs from a Debian sid root (scripts/install-asterisk.sh) with "
         "config generated into <data-dir>/run/asterisk from config/asterisk and dialplans/.",
     )
-    _common(p)
+    add_common_options(p)
     p.add_argument("action", choices=("start", "stop", "status", "cli"), help="what to do")
     p.add_argument("command", nargs="*", help="with `cli`: the Asterisk CLI command to run")
     p.set_defaults(func=cmd_asterisk)
@@ -242,13 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments(p)
     p.set_defaults(func=cmd_softphone)
 
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+
     p = sub.add_parser(
         "demo",
         help="set up the sample region and place real calls through Asterisk",
         description="Load the sample roster, start Asterisk, the engine and answering bots, "
         "place calls with SIPp and show where each was routed and who answered.",
     )
-    _common(p)
+    add_common_options(p)
     p.add_argument("--keep-running", action="store_true", help="leave everything running afterwards")
     p.set_defaults(func=cmd_demo)
     return parser
