@@ -59,13 +59,13 @@ def cmd_route(args: argparse.Namespace) -> int:
 def cmd_roster_import(args: argparse.Namespace) -> int:
     from sqlalchemy.orm import Session
 
-    from geo.facilities import load_facilities_csv
     from shifts.roster_csv import parse_roster_csv
     from shifts.store import known_staff, write_roster
     from siaga.db import make_engine
+    from siaga.engine import facility_zones
 
     settings = settings_from_args(args)
-    zones = {f.code: f.timezone for f in load_facilities_csv(settings.facilities_path)}
+    zones = facility_zones(settings)
     engine = make_engine(settings.db_url)
     text = args.file.read_text(encoding="utf-8")
     with Session(engine) as session, session.begin():

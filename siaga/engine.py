@@ -5,11 +5,22 @@
 
 from __future__ import annotations
 
+from geo.facilities import Facility, load_facilities_csv
 from geo.region import load_region
 from routing.router import Router, RoutingPolicy
 from shifts.store import RosterSource
 from siaga.db import make_engine
 from siaga.settings import Settings
+
+
+def load_facilities(settings: Settings) -> list[Facility]:
+    """Every facility the engine knows; rosters and coverage checks read them through here."""
+    return load_facilities_csv(settings.facilities_path)
+
+
+def facility_zones(settings: Settings) -> dict[str, str]:
+    """Facility code → IANA time zone, which decides when its shifts start and end."""
+    return {f.code: f.timezone for f in load_facilities(settings)}
 
 
 def build_roster(settings: Settings) -> RosterSource:
