@@ -10,8 +10,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from siaga.asterisk import AsteriskError
 from siaga.cli_common import add_common_options, parse_at, settings_from_args
 from siaga.dataerrors import DataError
+from siaga.lifecycle import LifecycleError
 from siaga.settings import SettingsError
 
 log = logging.getLogger("siaga")
@@ -123,6 +125,42 @@ def cmd_softphone(args: argparse.Namespace) -> int:
     return run(args)
 
 
+# -- up / down / status --------------------------------------------------------------------------------
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from siaga.lifecycle import up
+
+    settings = settings_from_args(args)
+    state = up(settings, bots=args.bots)
+    print(
+        f"siaga is up: Asterisk pid {state.asterisk_pid} on 127.0.0.1:{settings.sip_port}, engine pid "
+        f"{state.engine_pid} on {settings.agi_host}:{settings.agi_port}"
+        + (f", {len(state.bots)} answering softphones" if state.bots else "")
+    )
+    print(
+        f"logs in {settings.run_dir}: asterisk/log/messages.log, engine/engine.log, bots/; stop: siaga down"
+    )
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from siaga.lifecycle import down
+
+    stopped = down(settings_from_args(args))
+    print("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from siaga.lifecycle import status
+
+    report = status(settings_from_args(args))
+    for key, value in report.items():
+        print(f"{key:<9} {value}")
+    return 0 if str(report["asterisk"]).startswith("running") else 1
+
+
 # -- demo ----------------------------------------------------------------------------------------------
 
 
@@ -213,6 +251,22 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments(p)
     p.set_defaults(func=cmd_softphone)
 
+    p = sub.add_parser(
+        "up",
+        help="start Asterisk, the engine (and answering softphones) in the background",
+        description="Bring the local system up and exit once it is ready: Asterisk with an endpoint for "
+        "every operator in the staff table, the engine, and with --bots a pjsua2 bot for every operator.",
+    )
+    add_common_options(p)
+    p.add_argument("--bots", action="store_true", help="also start an answering softphone for every operator")
+    p.set_defaults(func=cmd_up)
+    p = sub.add_parser("down", help="stop what `siaga up` started", description="Stop the local system.")
+    add_common_options(p)
+    p.set_defaults(func=cmd_down)
+    p = sub.add_parser("status", help="show what runs", description="Show Asterisk, engine and bots state.")
+    add_common_options(p)
+    p.set_defaults(func=cmd_status)
+
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(sub)
 
@@ -240,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"siaga: {exc}", file=sys.stderr)
         return 2
+    except (AsteriskError, LifecycleError, TimeoutError) as exc:
+        print(f"siaga: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -31,7 +31,14 @@ class Stack:
     def bots_dir(self) -> Path:
         return self.settings.run_dir / "bots"
 
-    def start(self, bots: Iterable[Bot] = (), *, engine: bool = True, timeout_s: float = 60.0) -> None:
+    def start(
+        self,
+        bots: Iterable[Bot] = (),
+        *,
+        engine: bool = True,
+        timeout_s: float = 60.0,
+        detached: bool = False,
+    ) -> None:
         start_asterisk(self.settings)
         if engine:
             self.engine.start()
@@ -43,6 +50,7 @@ class Stack:
                 self.bots_dir,
                 password=self.settings.operator_password,
                 server=f"127.0.0.1:{self.settings.sip_port}",
+                detached=detached,
             )
             self.bots.start()
             self.bots.wait_registered(timeout_s)

@@ -85,6 +85,7 @@ class BotFleet:
         register_timeout_s: float = 60.0,
         pj_log_level: int = 3,
         python: str = sys.executable,
+        detached: bool = False,
     ) -> None:
         self.bots = [Bot(b) if isinstance(b, str) else b for b in bots]
         names = [b.username for b in self.bots]
@@ -99,6 +100,8 @@ class BotFleet:
         self.register_timeout_s = register_timeout_s
         self.pj_log_level = pj_log_level
         self.python = python
+        # Detached bots outlive the process that started them (`siaga up` exits once all is ready).
+        self.detached = detached
         self.processes: list[subprocess.Popen[bytes]] = []
         self._logs: list[IO[bytes]] = []
 
@@ -143,7 +146,8 @@ class BotFleet:
                         stdout=out,
                         stderr=err,
                         env=env,
-                        preexec_fn=_die_with_parent,
+                        preexec_fn=None if self.detached else _die_with_parent,
+                        start_new_session=self.detached,
                     )
                 )
         except BaseException:
