@@ -23,7 +23,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from typing import Any, Final
 
 from asterisk.agi import AGI, AGIException, AGIResultHangup
@@ -43,6 +43,7 @@ MAX_COMMAND_BYTES: Final = 2047
 _VARIABLE_NAME_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ENV_KEY_RE: Final = re.compile(r"agi_[a-z0-9_]{1,64}")
 _CONTROL_CHAR_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
+_MSET_UNSAFE_RE: Final = re.compile(r'[,="\\|]')
 _LOG_LABEL_MAX: Final = 64
 _RECV_CHUNK: Final = 4096
 
@@ -352,6 +353,26 @@ class AgiSession:
             self.log.warning("ignored value of %s: it contains control characters", _preview(expr))
             return None
         return str(value)
+
+    def set_variables(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Several variables in one round trip: ``EXEC MSet`` with ``name=value`` pairs, set in order.
+
+        MSet splits on ``,`` and ``=`` and unquotes ``"``/``\\``, so values holding any of those are
+        refused (use :meth:`set_variable` for them); names are checked as for :meth:`set_variable`.
+        """
+        parts: list[str] = []
+        for name, value in pairs:
+            check_variable_name(name)
+            check_safe_text(f"value of {name}", value)
+            if _MSET_UNSAFE_RE.search(value):
+                raise UnsafeValueError(f"value of {name} {_preview(value)} cannot go through MSet")
+            parts.append(f"{name}={value}")
+        if not parts:
+            return
+        result = self._execute("EXEC", "MSet", quote_argument(",".join(parts)))
+        code, _ = result.get("result", ("", ""))
+        if code != "0":
+            raise AgiCommandError(f"Asterisk could not run MSet (result={code})")
 
     def verbose(self, msg: str, level: int = 3) -> None:
         """Write ``msg`` to the Asterisk console/log at verbose ``level`` (1-4)."""

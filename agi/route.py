@@ -1,7 +1,9 @@
 """The `route` AGI script: turn the call into a `CallContext`, ask the router, write the plan.
 
 Thin on purpose: every decision lives in routing/. The reply is a handful of SET VARIABLE commands;
-ROUTE_STATUS=OK goes last so the dialplan can tell a complete plan from a crash halfway.
+ROUTE_STATUS=OK goes last so the dialplan can tell a complete plan from a crash halfway. Reading the call
+costs two GET FULL VARIABLE round trips (location facts; device states of the candidates). The call record
+and decision log are written after the plan, to a local spool, so neither can slow or fail the reply.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol, TextIO
 
 from agi import variables as v
-from agi.protocol import AgiSession
-from routing.plan import CallContext, RoutePlan
+from agi.facts import check_header_name, read_device_states, read_location_facts
+from agi.protocol import AgiCommandError, AgiSession
+from routing.plan import CallContext, LocationFacts, RoutePlan
+from routing.records.report import plan_event
 from routing.router import Router
 from routing.services import DEFAULT_SERVICE, SERVICES
 
@@ -24,38 +30,112 @@ log = logging.getLogger("siaga.agi.route")
 
 _CALLER_ID = re.compile(r"\+?[0-9][0-9 ()-]{0,31}")
 _DIALLED = re.compile(r"[0-9*#+]{1,32}")
+_DIGITS = re.compile(r"[0-9]{0,6}")
+_EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,6})?")
+# A call that arrived longer ago than this is not believed: the start time is only used for the budget.
+_MAX_CALL_AGE_S = 600
 
 
-def context_from_session(session: AgiSession, now: datetime) -> CallContext:
-    """Treat everything Asterisk relays from the caller as hostile: keep only what looks like a number."""
-    env = session.env
+class RecordSink(Protocol):
+    def append(self, record_event: dict[str, Any]) -> None: ...
+
+
+class VariableWriter(Protocol):
+    def set_variable(self, name: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RouteOptions:
+    carrier_header: str = "X-Caller-Location"
+    device_state_check: bool = True
+
+
+def _started_at(raw: str, now: datetime) -> datetime | None:
+    if not _EPOCH.fullmatch(raw):
+        return None
+    started = datetime.fromtimestamp(float(raw), UTC)
+    age = (now - started).total_seconds()
+    return started if -5 <= age <= _MAX_CALL_AGE_S else None
+
+
+def context_from_session(
+    session: AgiSession, now: datetime, facts: Mapping[str, str] | None = None
+) -> CallContext:
+    return context_from_env(session.env, session.args, session.unique_id, now, facts)
+
+
+def context_from_env(
+    env: Mapping[str, str],
+    args: Sequence[str],
+    unique_id: str,
+    now: datetime,
+    facts: Mapping[str, str] | None = None,
+) -> CallContext:
+    """Treat everything Asterisk relays from the caller as hostile: keep only what looks like a number.
+
+    Arguments: service, then "ivr:<digits>" once the IVR has run, then the call's start time.
+    """
     caller = env.get("agi_callerid", "")
     if not _CALLER_ID.fullmatch(caller):
         if caller and caller != "unknown":
             log.warning(
                 "call %s: caller id %r is not a phone number; treated as unknown",
-                session.unique_id,
+                unique_id,
                 caller[:40],
             )
         caller = ""
     dialled = env.get("agi_dnid") or env.get("agi_extension") or ""
     if not _DIALLED.fullmatch(dialled):
         dialled = ""
-    service = session.args[0] if session.args else DEFAULT_SERVICE
+    service = args[0] if args else DEFAULT_SERVICE
     if service not in SERVICES:
-        log.warning("call %s: unknown service %r; using %s", session.unique_id, service[:40], DEFAULT_SERVICE)
+        log.warning("call %s: unknown service %r; using %s", unique_id, service[:40], DEFAULT_SERVICE)
         service = DEFAULT_SERVICE
-    return CallContext(session.unique_id, caller, dialled, service, now)
+    ivr_done = len(args) > 1 and args[1].startswith(v.IVR_ARG_PREFIX)
+    digits = args[1].removeprefix(v.IVR_ARG_PREFIX) if ivr_done else ""
+    if not _DIGITS.fullmatch(digits):
+        log.warning("call %s: typed digits %r refused", unique_id, digits[:12])
+        digits = ""
+    started = _started_at(args[2], now) if len(args) > 2 else None
+    facts = facts or {}
+    location_facts = LocationFacts(
+        geoloc_effective=facts.get("effective", ""),
+        geoloc_format=facts.get("format", ""),
+        carrier_header=facts.get("carrier", ""),
+        trunk=facts.get("trunk", ""),
+        digits=digits,
+        ivr_done=ivr_done,
+    )
+    return CallContext(unique_id, caller, dialled, service, now, location_facts, started)
 
 
-def write_plan(session: AgiSession, plan: RoutePlan) -> None:
+def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:
+    """The plan as channel variables, ROUTE_STATUS last."""
+    pairs: list[tuple[str, str]] = []
     for n, target in enumerate(plan.targets, start=1):
-        session.set_variable(v.route_n(n), target.dial)
-        session.set_variable(v.route_timeout_n(n), str(target.timeout_s))
-    session.set_variable(v.ROUTE_AREA, plan.area[0].code if plan.area else "")
-    session.set_variable(v.ROUTE_LOCATION_SOURCE, plan.location.source if plan.location else "none")
-    session.set_variable(v.ROUTE_COUNT, str(len(plan.targets)))
-    session.set_variable(v.ROUTE_STATUS, v.STATUS_OK)
+        pairs.append((v.route_n(n), target.dial))
+        pairs.append((v.route_timeout_n(n), str(target.timeout_s)))
+    pairs.append((v.ROUTE_AREA, plan.area[0].code if plan.area else ""))
+    pairs.append((v.ROUTE_LOCATION_SOURCE, plan.location.source if plan.location else "none"))
+    pairs.append((v.ROUTE_ASK_DIGITS, "1" if plan.ask_digits else "0"))
+    pairs.append((v.ROUTE_COUNT, str(len(plan.targets))))
+    pairs.append((v.ROUTE_STATUS, v.STATUS_OK))
+    return pairs
+
+
+def write_plan(session: VariableWriter, plan: RoutePlan) -> None:
+    """One `EXEC MSet` round trip where the session offers it (ROUTE_STATUS set in the same command, so
+    a crash cannot leave half a plan looking whole); one SET VARIABLE each otherwise or if MSet fails."""
+    pairs = plan_variables(plan)
+    set_many = getattr(session, "set_variables", None)
+    if set_many is not None:
+        try:
+            set_many(pairs)
+            return
+        except AgiCommandError as exc:
+            log.warning("MSet refused (%s); setting the plan one variable at a time", exc)
+    for name, value in pairs:
+        session.set_variable(name, value)
 
 
 class DecisionLog:
@@ -66,32 +146,61 @@ class DecisionLog:
         self._path = path
         self._handle: TextIO | None = None
 
-    def write(self, plan: RoutePlan) -> None:
+    def write(self, plan: RoutePlan, data: dict[str, Any] | None = None) -> None:
         if self._handle is None:
             self._handle = self._path.open("a", encoding="utf-8")
-        self._handle.write(json.dumps(plan.to_json(), ensure_ascii=False) + "\n")
+        self._handle.write(json.dumps(data or plan.to_json(), ensure_ascii=False) + "\n")
         self._handle.flush()
 
 
 def make_route_handler(
-    router: Router, decisions: DecisionLog | None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    router: Router,
+    decisions: DecisionLog | None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    *,
+    records: RecordSink | None = None,
+    options: RouteOptions | None = None,
 ) -> Callable[[AgiSession], None]:
+    options = options or RouteOptions()
+    header = check_header_name(options.carrier_header)
+
     def route(session: AgiSession) -> None:
-        ctx = context_from_session(session, clock())
-        plan = router.decide(ctx)
+        facts, fact_notes = read_location_facts(session, header)
+        ctx = context_from_session(session, clock(), facts)
+
+        asked: list[tuple[int, float]] = []
+
+        def presence(endpoints: Sequence[str]) -> Mapping[str, str]:
+            started = time.perf_counter()
+            states = read_device_states(session, endpoints)
+            asked.append((len(endpoints), 1000 * (time.perf_counter() - started)))
+            return states
+
+        plan = router.decide(ctx, presence=presence if options.device_state_check else None)
+        if fact_notes:
+            plan.notes.extend(fact_notes)
         write_plan(session, plan)
         first = plan.targets[0]
         log.info(
-            "call %s from %s: %d target(s), first %s (%s)",
+            "call %s from %s: %d target(s), first %s (%s); device states of %d endpoint(s) in %.2f ms",
             ctx.call_id,
             ctx.caller or "unknown",
             len(plan.targets),
             first.endpoint,
             first.why,
+            sum(n for n, _ in asked),
+            sum(ms for _, ms in asked),
         )
+        data = plan.to_json()  # once, for the record and the decision log
+        if records is not None:
+            try:
+                started = ctx.started_at.timestamp() if ctx.started_at else None
+                records.append(plan_event(plan, started, data))
+            except OSError as exc:
+                log.error("call %s: call record not spooled: %s", ctx.call_id, exc)
         if decisions is not None:
             try:
-                decisions.write(plan)
+                decisions.write(plan, data)
             except OSError as exc:
                 log.error("call %s: decision log not written: %s", ctx.call_id, exc)
 

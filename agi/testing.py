@@ -248,6 +248,13 @@ class FakeAsterisk:
             if len(argv) == 5 and argv[4] != self.channel:
                 return "200 result=0\n"
             return f"200 result=1 ({self._substitute(argv[3], result, channel_vars)})\n"
+        if words[:2] == ["EXEC", "MSET"]:
+            # MSet(name=value,…): res_agi hands the unquoted argument to the application.
+            for pair in (argv[2] if len(argv) > 2 else "").split(","):
+                name, sep, value = pair.partition("=")
+                if sep:
+                    result.variables[name] = value
+            return "200 result=0\n"
         if words[:1] == ["VERBOSE"]:
             if len(argv) < 2:
                 return _USAGE_REPLY

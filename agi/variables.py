@@ -1,18 +1,34 @@
 """Every channel variable the engine and the dialplan share. The dialplan in dialplans/ uses these names.
 
-Set by the `route` script, in this order:
+Set by the `route` script in one `EXEC MSet` (one SET VARIABLE each where MSet fails), in this order:
 
     ROUTE_COUNT        number of targets, 1..n (the central dispatcher is always the last one)
     ROUTE_1..ROUTE_n   Dial strings, e.g. PJSIP/pkm-gayamsari-op1
-    ROUTE_TIMEOUT_1..n ring time in seconds for each target
+    ROUTE_TIMEOUT_1..n ring time in seconds for each target (within the ring budget)
     ROUTE_AREA         code of the caller's smallest known area (e.g. 33.74.04), empty if unknown
-    ROUTE_LOCATION_SOURCE  where the location came from (directory, …) or "none"
+    ROUTE_LOCATION_SOURCE  where the location came from (pidf-lo, carrier-header, directory, trunk, ivr,
+                       area-code) or "none"
+    ROUTE_ASK_DIGITS   "1" when nothing better than an area code is known: the dialplan runs the kode-pos
+                       IVR and asks `route` again with the digits; "0" otherwise
     ROUTE_STATUS       "OK", written last: the dialplan trusts the ROUTE_* variables only when it sees it,
                        because a crashed engine still leaves AGISTATUS=SUCCESS
 
-Read by the dialplan only:
+Set by the `outcome` script:
 
-    SIAGA_SERVICE      the hotline service (emergency, consultation), passed as the AGI's first argument
+    OUTCOME_STATUS     "OK" once the call's report is in the engine's spool; otherwise the dialplan keeps
+                       the report in AstDB (family PENDING_FAMILY) for a later `outcome` to collect
+
+Read by the engine with GET FULL VARIABLE (functions, not variables): GEOLOC_EFFECTIVE, GEOLOC_FORMAT,
+carrier_header(name), TRUNK_ENDPOINT, device_state(endpoint).
+
+Dialplan-only (set and read in dialplans/siaga.conf; listed so no name is typed twice in Python):
+
+    SIAGA_SERVICE      the hotline service (emergency, consultation), the AGI's first argument
+    SIAGA_DIGITS       what the caller typed in the IVR; passed back as "ivr:<digits>", the second argument
+    SIAGA_START        when the call arrived (epoch seconds.milliseconds), the third argument
+    SIAGA_ROUTE        how routing went: ok, failed, hung, noplan, none (reported at hangup)
+    SIAGA_TRAIL        finished attempts, "n|dial|start|end|DIALSTATUS|DIALEDTIME_MS|ANSWEREDTIME_MS;…"
+    SIAGA_CURRENT      the attempt in progress, "n|dial|start"
 """
 
 from __future__ import annotations
@@ -21,7 +37,23 @@ ROUTE_COUNT = "ROUTE_COUNT"
 ROUTE_STATUS = "ROUTE_STATUS"
 ROUTE_AREA = "ROUTE_AREA"
 ROUTE_LOCATION_SOURCE = "ROUTE_LOCATION_SOURCE"
+ROUTE_ASK_DIGITS = "ROUTE_ASK_DIGITS"
 STATUS_OK = "OK"
+
+OUTCOME_STATUS = "OUTCOME_STATUS"
+PENDING_FAMILY = "siaga_pending"
+
+GEOLOC_EFFECTIVE = "GEOLOC_PROFILE(effective_location)"
+GEOLOC_FORMAT = "GEOLOC_PROFILE(format)"
+TRUNK_ENDPOINT = "CHANNEL(endpoint)"
+
+SIAGA_SERVICE = "SIAGA_SERVICE"
+SIAGA_DIGITS = "SIAGA_DIGITS"
+SIAGA_START = "SIAGA_START"
+SIAGA_ROUTE = "SIAGA_ROUTE"
+SIAGA_TRAIL = "SIAGA_TRAIL"
+SIAGA_CURRENT = "SIAGA_CURRENT"
+IVR_ARG_PREFIX = "ivr:"
 
 
 def route_n(n: int) -> str:
@@ -30,3 +62,11 @@ def route_n(n: int) -> str:
 
 def route_timeout_n(n: int) -> str:
     return f"ROUTE_TIMEOUT_{n}"
+
+
+def carrier_header(name: str) -> str:
+    return f"PJSIP_HEADER(read,{name})"
+
+
+def device_state(endpoint: str) -> str:
+    return f"DEVICE_STATE(PJSIP/{endpoint})"

@@ -1,26 +1,31 @@
 """Administrative areas (provinsi → kabupaten/kota → kecamatan → desa) and the point-in-area lookup.
 
 The lookup runs on every call, so geometries are prepared once and searched through an STRtree: only the
-few polygons whose bounding boxes hold the point are tested exactly.
+few polygons whose bounding boxes hold the point are tested exactly, the deepest level first, so a point
+is usually settled by one or two prepared point-in-polygon tests even among 90,000 polygons.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import shapely
-from shapely.geometry import Point, shape
+from shapely.geometry import MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 from shapely.validation import explain_validity
 
+from geo.bounds import bounds_problem
+from geo.parsed import Parsed, ProgressFn
 from siaga.dataerrors import DataError, RowError
 
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
+FIELDS = ("code", "name", "level", "parent")
 
 
 @dataclass(frozen=True)
@@ -36,15 +41,25 @@ class Area:
         return LEVELS.index(self.level)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a point falls: the smallest area and its ancestors, and any neighbour whose border it is on."""
+
+    lineage: list[Area]
+    on_border_with: tuple[str, ...] = ()
+
+
 class AreaIndex:
     """Finds the smallest area holding a point, and its ancestors."""
 
     def __init__(self, areas: Iterable[Area]) -> None:
         self.by_code: dict[str, Area] = {a.code: a for a in areas}
         self._shaped = [a for a in self.by_code.values() if a.geometry is not None]
-        for area in self._shaped:
-            shapely.prepare(area.geometry)
-        self._tree = STRtree([a.geometry for a in self._shaped])
+        # Deepest level first, then by code: the first covering area of a query is the answer.
+        self._shaped.sort(key=lambda a: (-a.depth, a.code))
+        self._geometries = np.array([a.geometry for a in self._shaped], dtype=object)
+        shapely.prepare(self._geometries)
+        self._tree = STRtree(self._geometries)
 
     def __len__(self) -> int:
         return len(self.by_code)
@@ -55,13 +70,28 @@ class AreaIndex:
         A point on a shared border belongs to every neighbour (`covers`); the one with the smallest code
         wins so the answer does not depend on load order.
         """
+        return self.place(lat, lon).lineage
+
+    def place(self, lat: float, lon: float) -> Placement:
         point = Point(lon, lat)
-        hits = [self._shaped[i] for i in self._tree.query(point)]
-        inside = [a for a in hits if a.geometry is not None and a.geometry.covers(point)]
-        if not inside:
-            return []
-        smallest = max(inside, key=lambda a: (a.depth, _neg_code(a.code)))
-        return self.lineage(smallest.code)
+        hits = self._tree.query(point)
+        if len(hits) == 0:
+            return Placement([])
+        hits.sort()  # tree order → deepest level first, then code
+        winner: Area | None = None
+        ties: list[str] = []
+        for i in hits.tolist():
+            area = self._shaped[i]
+            if winner is not None and area.depth != winner.depth:
+                break
+            if area.geometry.covers(point):  # type: ignore[union-attr]
+                if winner is None:
+                    winner = area
+                else:
+                    ties.append(area.code)
+        if winner is None:
+            return Placement([])
+        return Placement(self.lineage(winner.code), tuple(ties))
 
     def lineage(self, code: str) -> list[Area]:
         chain: list[Area] = []
@@ -75,78 +105,225 @@ class AreaIndex:
         return chain
 
 
-def _neg_code(code: str) -> tuple[int, ...]:
-    return tuple(-ord(c) for c in code)
+@dataclass(frozen=True)
+class PropertyMap:
+    """Which feature property holds each of our fields, for shapefile-derived GeoJSON (KODE, NAMA …)."""
+
+    code: str = "code"
+    name: str = "name"
+    level: str = "level"
+    parent: str = "parent"
+    default_level: str | None = None  # for files of one level that do not say which
+
+    @classmethod
+    def parse(cls, spec: str | None, default_level: str | None = None) -> PropertyMap:
+        """`code=KODE,name=NAMA,parent=KODE_KEC` → a map; unknown fields and bad pairs are refused."""
+        if default_level is not None and default_level not in LEVELS:
+            raise ValueError(f"--level {default_level!r} is not one of {', '.join(LEVELS)}")
+        names: dict[str, str] = {}
+        for part in (spec or "").split(","):
+            if not part.strip():
+                continue
+            ours, sep, theirs = part.partition("=")
+            ours, theirs = ours.strip(), theirs.strip()
+            if not sep or not theirs:
+                raise ValueError(f"--map entry {part!r} is not FIELD=PROPERTY (e.g. code=KODE)")
+            if ours not in FIELDS:
+                raise ValueError(f"--map field {ours!r} is not one of {', '.join(FIELDS)}")
+            names[ours] = theirs
+        return cls(**names, default_level=default_level)
 
 
-def load_areas_geojson(path: Path) -> AreaIndex:
-    """Read a FeatureCollection whose features carry `code`, `name`, `level`, `parent`.
+def _text(value: object) -> str:
+    """A property as text: shapefile exports often store codes as numbers (3374 or 3374.0)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
-    Every bad feature is reported by number; a self-intersecting polygon is repaired with `make_valid`
-    and reported as a warning through the returned index's `warnings`.
-    """
+
+def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
+    """The polygons of a repaired geometry (make_valid may add stray lines or points), or None."""
+    polygons: list[Polygon] = []
+    for part in shapely.get_parts(geometry):
+        if isinstance(part, Polygon) and not part.is_empty:
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(p for p in part.geoms if not p.is_empty)
+    if not polygons:
+        return None
+    return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+
+
+def read_feature_collection(path: Path) -> list[object]:
     source = str(path)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError([RowError(source, 0, None, f"not readable GeoJSON: {exc}")]) from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise DataError([RowError(source, 0, "type", "expected a GeoJSON FeatureCollection")])
     features = doc.get("features")
     if not isinstance(features, list):
         raise DataError([RowError(source, 0, "features", "missing or not a list")])
-    areas, errors = parse_area_features(features, source)
-    if errors:
-        raise DataError(errors)
-    return AreaIndex(areas)
+    return features
 
 
-def parse_area_features(features: Sequence[object], source: str) -> tuple[list[Area], list[RowError]]:
-    errors: list[RowError] = []
-    areas: list[Area] = []
+def load_areas_geojson(path: Path, mapping: PropertyMap | None = None) -> AreaIndex:
+    """Read a FeatureCollection into an index; any bad feature fails the file with every problem listed."""
+    parsed = parse_area_features(read_feature_collection(path), str(path), mapping)
+    if parsed.errors:
+        raise DataError(parsed.errors)
+    return AreaIndex(parsed.rows)
+
+
+def parse_area_features(
+    features: Sequence[object],
+    source: str,
+    mapping: PropertyMap | None = None,
+    known: Mapping[str, str] | None = None,
+    progress: ProgressFn | None = None,
+) -> Parsed[Area]:
+    """Check every feature; `rows` holds the good ones in file order, parents before use not required.
+
+    `known` maps codes already stored to their level, so a file of desa may name stored kecamatan as
+    parents. Self-intersecting and other invalid polygons are repaired with `make_valid` and reported as
+    warnings; a feature whose parent is bad is bad too, so `--skip-bad` never stores an orphan.
+    """
+    mapping = mapping or PropertyMap()
+    known = known or {}
+    parsed: Parsed[Area] = Parsed()
+    good: list[tuple[int, Area]] = []
+    first_line: dict[str, int] = {}
+    failed: dict[str, int] = {}  # code → number of a feature that was bad
+    total = len(features)
     for number, feature in enumerate(features, start=1):
-
-        def bad(field: str | None, message: str, number: int = number) -> None:
-            errors.append(RowError(source, number, field, message))
-
-        if not isinstance(feature, dict):
-            bad(None, "feature is not an object")
+        if progress is not None and number % 2000 == 0:
+            progress(number, total)
+        with np.errstate(invalid="ignore"):  # NaN coordinates are reported below, not warned about
+            area = _parse_feature(feature, number, source, mapping, parsed)
+        if area is None:
+            props = feature.get("properties") if isinstance(feature, dict) else None
+            code = _text(props.get(mapping.code)) if isinstance(props, dict) else ""
+            if code:
+                failed.setdefault(code, number)
             continue
-        props = feature.get("properties") or {}
-        code, name, level = (str(props.get(k) or "").strip() for k in ("code", "name", "level"))
-        parent = str(props.get("parent") or "").strip() or None
-        if not code:
-            bad("code", "missing")
-        if not name:
-            bad("name", "missing")
-        if level not in LEVELS:
-            bad("level", f"{level!r} is not one of {', '.join(LEVELS)}")
-        geometry = None
-        if feature.get("geometry") is not None:
-            try:
-                geometry = shape(feature["geometry"])
-            except (ValueError, TypeError, AttributeError, KeyError) as exc:
-                bad("geometry", f"unreadable: {exc}")
+        if area.code in first_line:
+            first = first_line[area.code]
+            parsed.error(source, number, "code", f"duplicate code {area.code!r} (first at feature {first})")
+            continue
+        first_line[area.code] = number
+        good.append((number, area))
+    if progress is not None:
+        progress(total, total)
+    parsed.rows = _check_hierarchy(good, known, failed, source, parsed)
+    return parsed
+
+
+def _parse_feature(
+    feature: object, number: int, source: str, mapping: PropertyMap, parsed: Parsed[Area]
+) -> Area | None:
+    before = len(parsed.errors)
+
+    def bad(field: str | None, message: str) -> None:
+        parsed.error(source, number, field, message)
+
+    if not isinstance(feature, dict):
+        bad(None, "feature is not an object")
+        return None
+    props = feature.get("properties") or {}
+    if not isinstance(props, dict):
+        bad("properties", "not an object")
+        return None
+    code = _text(props.get(mapping.code))
+    name = _text(props.get(mapping.name))
+    level = _text(props.get(mapping.level)).lower() or (mapping.default_level or "")
+    parent = _text(props.get(mapping.parent)) or None
+    if not code:
+        bad("code", f"missing (property {mapping.code!r})")
+    if not name:
+        bad("name", f"missing (property {mapping.name!r})")
+    if level not in LEVELS:
+        bad("level", f"{level!r} is not one of {', '.join(LEVELS)} (property {mapping.level!r}, or --level)")
+    elif level == "provinsi" and parent is not None:
+        bad("parent", f"a provinsi has no parent, got {parent!r}")
+    elif level != "provinsi" and parent is None:
+        bad("parent", f"missing: a {level} needs its parent's code (property {mapping.parent!r})")
+    geometry = _parse_geometry(feature.get("geometry"), number, source, parsed)
+    if len(parsed.errors) > before:
+        return None
+    return Area(code, name, level, parent, geometry)
+
+
+def _parse_geometry(raw: object, number: int, source: str, parsed: Parsed[Area]) -> BaseGeometry | None:
+    if raw is None:
+        return None
+    try:
+        geometry = shape(raw)  # type: ignore[arg-type]
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
+        parsed.error(source, number, "geometry", f"unreadable: {exc}")
+        return None
+    if geometry.geom_type not in ("Polygon", "MultiPolygon"):
+        parsed.error(source, number, "geometry", f"{geometry.geom_type} is not a Polygon or MultiPolygon")
+        return None
+    if geometry.is_empty:
+        parsed.error(source, number, "geometry", "empty polygon")
+        return None
+    coords = shapely.get_coordinates(geometry)
+    if not np.isfinite(coords).all():
+        parsed.error(source, number, "geometry", "coordinates contain NaN or Infinity")
+        return None
+    problem = bounds_problem(*geometry.bounds)
+    if problem is not None:
+        parsed.error(source, number, "geometry", problem)
+        return None
+    if not geometry.is_valid:
+        reason = explain_validity(geometry)
+        repaired = _polygonal(shapely.make_valid(geometry))
+        if repaired is None:
+            parsed.error(source, number, "geometry", f"invalid polygon ({reason}), nothing left after repair")
+            return None
+        parsed.warn(
+            source,
+            number,
+            "geometry",
+            f"invalid polygon ({reason}) repaired with make_valid: area {geometry.area:.6g} → "
+            f"{repaired.area:.6g} square degrees; check the source",
+        )
+        geometry = repaired
+    return geometry
+
+
+def _check_hierarchy(
+    good: list[tuple[int, Area]],
+    known: Mapping[str, str],
+    failed: Mapping[str, int],
+    source: str,
+    parsed: Parsed[Area],
+) -> list[Area]:
+    """Keep the areas whose parent exists (in the file and good, or stored) and is a higher level."""
+    levels = dict(known)
+    levels.update({a.code: a.level for _, a in good})
+    line_of = {a.code: n for n, a in good}
+    rejected: set[str] = set()
+    changed = True
+    while changed:  # a bad parent makes its children bad, and theirs …
+        changed = False
+        for number, area in good:
+            if area.code in rejected or area.parent is None:
                 continue
-            if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-                bad("geometry", f"{geometry.geom_type} is not a Polygon or MultiPolygon")
-                continue
-            coords = shapely.get_coordinates(geometry)
-            if not all(math.isfinite(v) for v in coords.flat):
-                bad("geometry", "coordinates contain NaN or Infinity")
-                continue
-            if not geometry.is_valid:
-                bad("geometry", f"invalid polygon ({explain_validity(geometry)})")
-                continue
-        if code and name and level in LEVELS:
-            areas.append(Area(code, name, level, parent, geometry))
-    codes = [a.code for a in areas]
-    seen: set[str] = set()
-    for number, area in enumerate(areas, start=1):
-        if area.code in seen:
-            errors.append(RowError(source, number, "code", f"duplicate code {area.code!r}"))
-        seen.add(area.code)
-    for number, area in enumerate(areas, start=1):
-        if area.parent is not None and area.parent not in codes:
-            errors.append(RowError(source, number, "parent", f"unknown parent {area.parent!r}"))
-    return areas, errors
+            reason = None
+            if area.parent in rejected:
+                reason = f"parent {area.parent!r} (feature {line_of[area.parent]}) is bad"
+            elif area.parent not in levels and area.parent in failed:
+                reason = f"parent {area.parent!r} (feature {failed[area.parent]}) is bad"
+            elif area.parent not in levels:
+                reason = f"unknown parent {area.parent!r}"
+            elif LEVELS.index(levels[area.parent]) >= area.depth:
+                reason = f"parent {area.parent!r} is a {levels[area.parent]}, not above a {area.level}"
+            if reason is not None:
+                parsed.error(source, number, "parent", reason)
+                rejected.add(area.code)
+                changed = True
+    return [a for _, a in good if a.code not in rejected]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from geo.facilities import in_indonesia, parse_coordinate
-from siaga.dataerrors import DataError, RowError
+from geo.bounds import parse_coordinate, point_problem
+from geo.facilities import csv_rows
+from geo.parsed import Parsed, ProgressFn
+from siaga.dataerrors import DataError
 
 _SEPARATORS = re.compile(r"[ \-().]")
 _DIGITS = re.compile(r"\+?[0-9]{3,20}")
@@ -38,7 +40,7 @@ class KnownCaller:
 
 
 class CallerDirectory:
-    def __init__(self, callers: list[KnownCaller]) -> None:
+    def __init__(self, callers: Iterable[KnownCaller]) -> None:
         self._by_number = {c.number: c for c in callers}
 
     def __len__(self) -> int:
@@ -49,40 +51,38 @@ class CallerDirectory:
         return self._by_number.get(number) if number else None
 
 
-def load_callers_csv(path: Path) -> CallerDirectory:
+def parse_callers_csv(path: Path, progress: ProgressFn | None = None) -> Parsed[KnownCaller]:
+    """`number,lat,lon[,label]`; two spellings of one number are a duplicate."""
     source = str(path)
-    errors: list[RowError] = []
-    callers: list[KnownCaller] = []
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise DataError([RowError(source, 0, None, f"cannot open: {exc}")]) from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("number", "lat", "lon") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
-        seen: set[str] = set()
-        for row in reader:
-            line = reader.line_num
-            number = normalise_number(row.get("number") or "")
-            if number is None:
-                errors.append(RowError(source, line, "number", f"not a phone number: {row.get('number')!r}"))
-                continue
-            if number in seen:
-                errors.append(RowError(source, line, "number", f"duplicate number {row['number']!r}"))
-                continue
-            seen.add(number)
-            try:
-                lat = parse_coordinate((row.get("lat") or "").strip(), "lat")
-                lon = parse_coordinate((row.get("lon") or "").strip(), "lon")
-            except ValueError as exc:
-                errors.append(RowError(source, line, "lat/lon", str(exc)))
-                continue
-            if not in_indonesia(lat, lon):
-                errors.append(RowError(source, line, "lat", f"({lat}, {lon}) is outside Indonesia"))
-                continue
-            callers.append(KnownCaller(number, lat, lon, (row.get("label") or "").strip()))
-    if errors:
-        raise DataError(errors)
-    return CallerDirectory(callers)
+    parsed: Parsed[KnownCaller] = Parsed()
+    seen: dict[str, int] = {}
+    for count, (line, row) in enumerate(csv_rows(path, ("number", "lat", "lon")), start=1):
+        if progress is not None and count % 20000 == 0:
+            progress(count, 0)
+        number = normalise_number(row.get("number", ""))
+        if number is None:
+            parsed.error(source, line, "number", f"not a phone number: {row.get('number')!r}")
+            continue
+        if number in seen:
+            parsed.error(source, line, "number", f"duplicate number {row['number']!r} (line {seen[number]})")
+            continue
+        seen[number] = line
+        try:
+            lat = parse_coordinate(row.get("lat", ""), "lat")
+            lon = parse_coordinate(row.get("lon", ""), "lon")
+        except ValueError as exc:
+            parsed.error(source, line, "lat/lon", str(exc))
+            continue
+        problem = point_problem(lat, lon)
+        if problem is not None:
+            parsed.error(source, line, "lat/lon", problem)
+            continue
+        parsed.rows.append(KnownCaller(number, lat, lon, row.get("label", "")))
+    return parsed
+
+
+def load_callers_csv(path: Path) -> CallerDirectory:
+    parsed = parse_callers_csv(path)
+    if parsed.errors:
+        raise DataError(parsed.errors)
+    return CallerDirectory(parsed.rows)

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import csv
-import math
+from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from geo.bounds import INDONESIA_LAT, INDONESIA_LON, in_indonesia, parse_coordinate, point_problem
+from geo.parsed import Parsed, ProgressFn
 from siaga.dataerrors import DataError, RowError
+
+__all__ = [
+    "INDONESIA_LAT",
+    "INDONESIA_LON",
+    "KINDS",
+    "REQUIRED_COLUMNS",
+    "Facility",
+    "in_indonesia",
+    "load_facilities_csv",
+    "parse_coordinate",
+    "parse_facilities_csv",
+]
 
 KINDS = ("puskesmas", "hospital", "ambulance", "dispatch", "consultation")
 REQUIRED_COLUMNS = ("code", "name", "kind", "lat", "lon", "area_code", "timezone")
-
-# A generous box around Indonesia: a point outside it is a data error (often lat and lon swapped).
-INDONESIA_LAT = (-11.5, 6.5)
-INDONESIA_LON = (94.5, 141.5)
 
 
 @dataclass(frozen=True)
@@ -27,86 +37,98 @@ class Facility:
     lon: float
     area_code: str
     timezone: str
-    service_area: tuple[str, ...] = ()
+    service_area: tuple[str, ...] = ()  # area codes it serves first (wilayah kerja); empty: distance only
 
 
-def in_indonesia(lat: float, lon: float) -> bool:
-    return INDONESIA_LAT[0] <= lat <= INDONESIA_LAT[1] and INDONESIA_LON[0] <= lon <= INDONESIA_LON[1]
-
-
-def parse_coordinate(raw: str, field: str) -> float:
-    value = float(raw)
-    if not math.isfinite(value):
-        raise ValueError(f"{field} must be a finite number, got {raw!r}")
-    return value
-
-
-def load_facilities_csv(path: Path, known_areas: set[str] | None = None) -> list[Facility]:
-    """Read the facilities file; any bad row fails the whole file with every problem listed by line."""
+def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for each data row; a missing file, bad encoding or column fails the file."""
     source = str(path)
-    errors: list[RowError] = []
-    facilities: list[Facility] = []
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise DataError([RowError(source, 0, None, f"cannot open: {exc}")]) from exc
     with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
-        seen: set[str] = set()
-        for row in reader:
-            line = reader.line_num
-            before = len(errors)
+        try:
+            reader = csv.DictReader(handle)
+            columns = [c.strip() for c in reader.fieldnames or []]
+            reader.fieldnames = columns
+            missing = [c for c in required if c not in columns]
+            if missing:
+                raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
+            for row in reader:
+                yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
+        except UnicodeDecodeError as exc:
+            raise DataError([RowError(source, 0, None, f"not UTF-8 text: {exc}")]) from exc
+        except csv.Error as exc:
+            raise DataError([RowError(source, reader.line_num, None, f"not readable CSV: {exc}")]) from exc
 
-            def bad(field: str, message: str, line: int = line) -> None:
-                errors.append(RowError(source, line, field, message))
 
-            code = (row.get("code") or "").strip()
-            kind = (row.get("kind") or "").strip()
-            if not code:
-                bad("code", "missing")
-            elif code in seen:
-                bad("code", f"duplicate code {code!r}")
-            seen.add(code)
-            if not (row.get("name") or "").strip():
-                bad("name", "missing")
-            if kind not in KINDS:
-                bad("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
-            coords: dict[str, float] = {}
-            for field in ("lat", "lon"):
-                try:
-                    coords[field] = parse_coordinate((row.get(field) or "").strip(), field)
-                except ValueError as exc:
-                    bad(field, f"not a number: {exc}")
-            if len(coords) == 2 and not in_indonesia(coords["lat"], coords["lon"]):
-                hint = " (lat and lon swapped?)" if in_indonesia(coords["lon"], coords["lat"]) else ""
-                bad("lat", f"({coords['lat']}, {coords['lon']}) is outside Indonesia{hint}")
-            area_code = (row.get("area_code") or "").strip()
-            if not area_code:
-                bad("area_code", "missing")
-            elif known_areas is not None and area_code not in known_areas:
-                bad("area_code", f"unknown area {area_code!r}")
-            timezone = (row.get("timezone") or "").strip()
+def parse_facilities_csv(
+    path: Path, known_areas: Container[str] | None = None, progress: ProgressFn | None = None
+) -> Parsed[Facility]:
+    """Check every row; `known_areas` (when given) must hold each area_code and service-area code."""
+    source = str(path)
+    parsed: Parsed[Facility] = Parsed()
+    seen: dict[str, int] = {}
+    zones: dict[str, bool] = {}
+    for count, (line, row) in enumerate(csv_rows(path, REQUIRED_COLUMNS), start=1):
+        if progress is not None and count % 5000 == 0:
+            progress(count, 0)
+        before = len(parsed.errors)
+
+        def bad(field: str, message: str, line: int = line) -> None:
+            parsed.error(source, line, field, message)
+
+        code, kind = row.get("code", ""), row.get("kind", "")
+        if not code:
+            bad("code", "missing")
+        elif code in seen:
+            bad("code", f"duplicate code {code!r} (first on line {seen[code]})")
+        else:
+            seen[code] = line
+        if not row.get("name"):
+            bad("name", "missing")
+        if kind not in KINDS:
+            bad("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+        coords: dict[str, float] = {}
+        for field in ("lat", "lon"):
+            try:
+                coords[field] = parse_coordinate(row.get(field, ""), field)
+            except ValueError as exc:
+                bad(field, str(exc))
+        if len(coords) == 2 and (problem := point_problem(coords["lat"], coords["lon"])) is not None:
+            bad("lat", problem)
+        area_code = row.get("area_code", "")
+        if not area_code:
+            bad("area_code", "missing")
+        elif known_areas is not None and area_code not in known_areas:
+            bad("area_code", f"unknown area {area_code!r}")
+        timezone = row.get("timezone", "")
+        if timezone not in zones:
             try:
                 ZoneInfo(timezone)
+                zones[timezone] = True
             except (ZoneInfoNotFoundError, ValueError):
-                bad("timezone", f"unknown time zone {timezone!r} (use e.g. Asia/Jakarta)")
-            service_area = tuple((row.get("service_area") or "").split())
-            if len(errors) == before:
-                facilities.append(
-                    Facility(
-                        code,
-                        row["name"].strip(),
-                        kind,
-                        coords["lat"],
-                        coords["lon"],
-                        area_code,
-                        timezone,
-                        service_area,
-                    )
+                zones[timezone] = False
+        if not zones[timezone]:
+            bad("timezone", f"unknown time zone {timezone!r} (use e.g. Asia/Jakarta)")
+        service_area = tuple(dict.fromkeys(row.get("service_area", "").replace(",", " ").split()))
+        if known_areas is not None:
+            unknown = [c for c in service_area if c not in known_areas]
+            if unknown:
+                bad("service_area", f"unknown area(s) {', '.join(repr(c) for c in unknown)}")
+        if len(parsed.errors) == before:
+            parsed.rows.append(
+                Facility(
+                    code, row["name"], kind, coords["lat"], coords["lon"], area_code, timezone, service_area
                 )
-    if errors:
-        raise DataError(errors)
-    return facilities
+            )
+    return parsed
+
+
+def load_facilities_csv(path: Path, known_areas: Container[str] | None = None) -> list[Facility]:
+    """Read the facilities file; any bad row fails the whole file with every problem listed by line."""
+    parsed = parse_facilities_csv(path, known_areas)
+    if parsed.errors:
+        raise DataError(parsed.errors)
+    return parsed.rows

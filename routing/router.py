@@ -1,7 +1,8 @@
-"""The routing decision: locate the caller, rank facilities, keep the staffed ones, end at the dispatcher.
+"""The routing decision: locate the caller, rank facilities, keep the staffed and reachable ones, end at the
+dispatcher, all within a ring budget.
 
-Pure apart from the roster snapshot it is handed: `decide` takes the call (with its time) and returns a
-`RoutePlan`; nothing here waits on the network or the database.
+Pure apart from the roster snapshot and the device states it is handed: `decide` takes the call (with its
+time) and returns a `RoutePlan`; nothing here waits on the network or the database.
 """
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from geo.distance import rank_facilities
+from geo.facilities import Facility
 from geo.region import Region
+from routing.locate import DEFAULT_PRECEDENCE, Located, LocateData, locate
 from routing.plan import AreaRef, CallContext, Location, RoutePlan, Skipped, Target, dial_string
-from routing.services import DEFAULT_SERVICE, SERVICES
-from shifts.roster import OnDutySnapshot
+from routing.presence import DeviceStates, unreachable_reason
+from routing.services import DEFAULT_SERVICE, DISTRICT_DESK_KIND, SERVICES, Service
+from routing.tables import LocationTables, area_points
+from shifts.roster import Duty, OnDutySnapshot
 
 # How many nearest facilities are considered before giving up and leaving the rest to the dispatcher.
 CANDIDATES = 12
+# A location that only names one of these is too coarse to pick "the nearest puskesmas" from.
+COARSE_LEVELS = ("kabupaten", "provinsi")
 
 
 class SnapshotSource(Protocol):
@@ -29,70 +35,98 @@ class RoutingPolicy:
     ring_timeout_s: int = 20
     dispatcher_timeout_s: int = 60
     max_targets: int = 3
+    ring_budget_s: int = 45  # the dispatcher starts ringing at most this long after the call arrived
+    min_ring_s: int = 8  # a target rung for less than this is not worth the caller's seconds
+    location_precedence: tuple[str, ...] = DEFAULT_PRECEDENCE
+    ivr: bool = True
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    facility: Facility
+    distance_m: float | None
+    in_service_area: bool
 
 
 class Router:
-    def __init__(self, region: Region, roster: SnapshotSource, policy: RoutingPolicy) -> None:
+    def __init__(
+        self,
+        region: Region,
+        roster: SnapshotSource,
+        policy: RoutingPolicy,
+        tables: LocationTables | None = None,
+    ) -> None:
         self.region = region
         self.roster = roster
         self.policy = policy
+        self.tables = tables if tables is not None else LocationTables(areas=area_points(region.areas))
+        self._data = LocateData(region.callers, region.facilities, self.tables)
+
+    def locate_call(self, ctx: CallContext) -> Located:
+        return locate(
+            ctx.caller,
+            ctx.dialled,
+            ctx.facts,
+            self._data,
+            self.policy.location_precedence,
+            ivr_enabled=self.policy.ivr,
+        )
 
     def locate(self, ctx: CallContext) -> tuple[Location | None, list[str]]:
-        known = self.region.callers.lookup(ctx.caller)
-        if known is not None:
-            return Location(known.lat, known.lon, "directory", None, known.label), []
-        return None, [f"caller {ctx.caller or '(none)'} has no known location"]
+        located = self.locate_call(ctx)
+        return located.location, located.notes
 
-    def decide(self, ctx: CallContext, location: Location | None = None) -> RoutePlan:
+    def decide(
+        self, ctx: CallContext, location: Location | None = None, presence: DeviceStates | None = None
+    ) -> RoutePlan:
         notes: list[str] = []
+        ask_digits = False
         if location is None:
-            location, notes = self.locate(ctx)
+            located = self.locate_call(ctx)
+            location, notes, ask_digits = located.location, list(located.notes), located.ask_digits
         service = SERVICES.get(ctx.service)
         if service is None:
             notes.append(f"unknown service {ctx.service!r}; treated as {DEFAULT_SERVICE}")
             service = SERVICES[DEFAULT_SERVICE]
+        ask_digits = ask_digits and service.needs_location
         targets: list[Target] = []
         skipped: list[Skipped] = []
         areas: list[AreaRef] = []
+        coarse = False
         if location is not None:
-            lineage = self.region.areas.containing(location.lat, location.lon)
+            if location.area_code:
+                lineage = self.region.areas.lineage(location.area_code)
+            else:
+                lineage = self.region.areas.containing(location.lat, location.lon)
             areas = [AreaRef(a.code, a.name, a.level) for a in lineage]
             if not lineage:
                 notes.append("location is outside every known area; ranking by distance alone")
-            snapshot = self.roster.snapshot(ctx.at)
-            candidates = [f for f in self.region.facilities.values() if f.kind in service.facility_kinds]
-            ranked = rank_facilities(
-                location.lat, location.lon, candidates, {a.code for a in areas}, CANDIDATES
+            coarse = bool(location.area_code and areas and areas[0].level in COARSE_LEVELS)
+        snapshot = self.roster.snapshot(ctx.at)
+        pool: list[_Candidate] = []
+        if coarse and service.needs_location:
+            pool = self._district_desks(areas[0])
+            notes.append(
+                f"location known only to {areas[0].name} ({areas[0].level}): its dispatch desk takes the "
+                "call rather than a guessed nearest puskesmas"
             )
-            for rank in ranked:
-                facility = rank.facility
-                if len(targets) >= self.policy.max_targets:
-                    break
-                on_duty = [d for d in snapshot.staff_at(facility.code) if d.role in service.roles]
-                if not on_duty:
-                    skipped.append(
-                        Skipped(
-                            facility.code, facility.name, "no one on duty (off shift)", round(rank.distance_m)
-                        )
-                    )
-                    continue
-                duty = on_duty[0]
-                order = "nearest staffed" if not targets else "next nearest staffed"
-                why = f"{order} {facility.kind}" + (" (serves this area)" if rank.in_service_area else "")
-                why += f"; {duty.staff_name} on {duty.shift} shift"
-                targets.append(
-                    Target(
-                        facility.code,
-                        facility.name,
-                        duty.endpoint,
-                        dial_string(duty.endpoint),
-                        self.policy.ring_timeout_s,
-                        round(rank.distance_m),
-                        why,
-                    )
-                )
+        elif location is not None:
+            ranked = self.region.nearby.rank(
+                location.lat, location.lon, service.facility_kinds, {a.code for a in areas}, CANDIDATES
+            )
+            pool = [_Candidate(r.facility, r.distance_m, r.in_service_area) for r in ranked]
+        elif not service.needs_location:
+            desks = sorted(
+                (f for f in self.region.facilities.values() if f.kind in service.facility_kinds),
+                key=lambda f: f.code,
+            )
+            pool = [_Candidate(f, None, False) for f in desks[:CANDIDATES]]
+        if pool:
+            targets, skipped = self._staffed(pool, service, snapshot, presence)
             if not targets:
                 notes.append("no staffed facility nearby")
+        targets, over_budget, budget = self._within_budget(ctx, targets)
+        skipped += over_budget
         targets.append(
             Target(
                 "dispatcher",
@@ -105,5 +139,122 @@ class Router:
             )
         )
         return RoutePlan(
-            ctx.call_id, ctx.caller, service.name, ctx.at, location, areas, targets, skipped, notes
+            ctx.call_id,
+            ctx.caller,
+            service.name,
+            ctx.at,
+            location,
+            areas,
+            targets,
+            skipped,
+            notes,
+            ask_digits,
+            budget,
         )
+
+    def _district_desks(self, area: AreaRef) -> list[_Candidate]:
+        desks = []
+        for facility in sorted(self.region.facilities.values(), key=lambda f: f.code):
+            if facility.kind != DISTRICT_DESK_KIND:
+                continue
+            if area.code in {a.code for a in self.region.areas.lineage(facility.area_code)}:
+                desks.append(_Candidate(facility, None, True))
+        return desks
+
+    def _staffed(
+        self,
+        pool: list[_Candidate],
+        service: Service,
+        snapshot: OnDutySnapshot,
+        presence: DeviceStates | None,
+    ) -> tuple[list[Target], list[Skipped]]:
+        """Nearest first: who is on duty, then whose phone can ring; every facility passed over says why."""
+        on_duty: dict[str, list[Duty]] = {
+            c.facility.code: [d for d in snapshot.staff_at(c.facility.code) if d.role in service.roles]
+            for c in pool
+        }
+        endpoints = [
+            d.endpoint
+            for duties in on_duty.values()
+            for d in duties
+            if d.endpoint != self.policy.dispatcher_endpoint
+        ]
+        states = dict(presence(endpoints)) if presence is not None and endpoints else {}
+        targets: list[Target] = []
+        skipped: list[Skipped] = []
+        for candidate in pool:
+            facility = candidate.facility
+            if len(targets) >= self.policy.max_targets:
+                break
+            distance = None if candidate.distance_m is None else round(candidate.distance_m)
+            duties = on_duty[facility.code]
+            if not duties:
+                skipped.append(Skipped(facility.code, facility.name, "no one on duty (off shift)", distance))
+                continue
+            if all(d.endpoint == self.policy.dispatcher_endpoint for d in duties):
+                continue  # the central dispatcher's own desk: it is rung last anyway
+            reachable = [d for d in duties if unreachable_reason(states.get(d.endpoint)) is None]
+            passed = [
+                f"{d.endpoint}: {unreachable_reason(states.get(d.endpoint))}"
+                for d in duties
+                if d not in reachable
+            ]
+            if not reachable:
+                skipped.append(Skipped(facility.code, facility.name, "; ".join(passed), distance))
+                continue
+            for duty in reachable if service.pool else reachable[:1]:
+                if len(targets) >= self.policy.max_targets:
+                    break
+                order = "nearest staffed" if not targets else "next nearest staffed"
+                if candidate.distance_m is None:
+                    order = "on-duty" if not targets else "next on-duty"
+                why = f"{order} {facility.kind}" + (
+                    " (serves this area)" if candidate.in_service_area else ""
+                )
+                why += f"; {duty.staff_name} on {duty.shift} shift"
+                if passed:
+                    why += f" ({'; '.join(passed)})"
+                targets.append(
+                    Target(
+                        facility.code,
+                        facility.name,
+                        duty.endpoint,
+                        dial_string(duty.endpoint),
+                        self.policy.ring_timeout_s,
+                        distance,
+                        why,
+                    )
+                )
+        return targets, skipped
+
+    def _within_budget(
+        self, ctx: CallContext, targets: list[Target]
+    ) -> tuple[list[Target], list[Skipped], int]:
+        """Ring times that get the caller to the dispatcher within the budget, counted from call arrival.
+
+        Each target rings `ring_timeout_s`; if they do not all fit, each rings an equal share; if a share
+        would fall under `min_ring_s`, the farthest targets are dropped (with that reason) instead.
+        """
+        spent = 0
+        if ctx.started_at is not None:
+            spent = max(0, int((ctx.at - ctx.started_at).total_seconds()))
+        budget = max(0, self.policy.ring_budget_s - spent)
+        keep = len(targets)
+        while keep and budget // keep < self.policy.min_ring_s:
+            keep -= 1
+        ring = min(self.policy.ring_timeout_s, budget // keep) if keep else 0
+        kept = [
+            Target(t.facility, t.facility_name, t.endpoint, t.dial, ring, t.distance_m, t.why)
+            for t in targets[:keep]
+        ]
+        dropped = [
+            Skipped(
+                t.facility,
+                t.facility_name,
+                f"not rung: the {self.policy.ring_budget_s} s ring budget ({budget} s left) is spent on "
+                "nearer targets",
+                t.distance_m,
+            )
+            for t in targets[keep:]
+        ]
+        return kept, dropped, budget

@@ -1,4 +1,9 @@
-"""Which facilities and roles can answer each hotline service. Configuration, not logic."""
+"""Which facilities and roles can answer each hotline service. Configuration, not logic.
+
+`needs_location`: the call goes to whoever is nearest the caller (and the IVR may ask where they are);
+without it (the consultation line) location only orders the desks. `pool`: every reachable on-duty person
+at a facility is a target of their own (the consultation desk's doctors), not just the first.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,16 @@ class Service:
     name: str
     facility_kinds: tuple[str, ...]
     roles: tuple[str, ...]
+    needs_location: bool = True
+    pool: bool = False
 
 
 SERVICES: dict[str, Service] = {
     "emergency": Service("emergency", ("puskesmas", "ambulance"), ("operator", "nurse", "doctor", "driver")),
-    "consultation": Service("consultation", ("consultation",), ("doctor", "nurse")),
+    "consultation": Service(
+        "consultation", ("consultation",), ("doctor", "nurse"), needs_location=False, pool=True
+    ),
 }
 DEFAULT_SERVICE = "emergency"
+# Facility kind of a district's own dispatch desk: where a call goes when we only know its kabupaten.
+DISTRICT_DESK_KIND = "dispatch"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything siaga needs on a fresh Debian 12 machine, idempotently:
-#   - SIPp (Debian package sip-tester) and debootstrap, from Debian;
+#   - SIPp (Debian package sip-tester), debootstrap, espeak-ng and sox (IVR prompts), chromium (browser
+#     tests of the web console), from Debian;
 #   - a Python virtual environment in .venv with siaga and its packages (pyst2, pjsua2-pybind11, …);
 #   - Asterisk 22 in a Debian sid root (scripts/install-asterisk.sh).
 # Runs as root without standard input (CI). Re-running it only checks what is already there.
@@ -14,6 +15,9 @@ missing=()
 command -v sipp >/dev/null || missing+=(sip-tester)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v unshare >/dev/null || missing+=(util-linux)
+command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v sox >/dev/null || missing+=(sox)
+[ -x /usr/bin/chromium ] || missing+=(chromium)  # the web console's browser tests (playwright drives it)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         log "need root to install: ${missing[*]}"; exit 1
@@ -32,10 +36,11 @@ stamp=.venv/.siaga-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     log "installing siaga and its Python packages into .venv"
     .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored' >&2 || true
-    .venv/bin/python -c 'import asterisk.agi, pjsua2, shapely, geopy, sqlalchemy, apscheduler' \
+    .venv/bin/python -c 'import asterisk.agi, pjsua2, shapely, geopy, sqlalchemy, apscheduler, fastapi, playwright' \
         || { log "Python packages did not install"; exit 1; }
     touch "$stamp"
 fi
 
 bash scripts/install-asterisk.sh
+bash scripts/make-prompts.sh /var/cache/siaga/prompts >&2
 log "ready: .venv/bin/siaga --help"

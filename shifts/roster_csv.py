@@ -1,25 +1,52 @@
 """Parsing a roster CSV into checked assignments, without touching the database.
 
 Columns: `facility_code,staff_id,date,shift` or `facility_code,staff_id,start,end` (ISO times with
-offsets); optional `staff_name,role,endpoint` create or update the staff member. Every bad line is
+offsets); optional `staff_name,role,endpoint,phone` create or update the staff member. Every bad line is
 reported; the caller imports nothing unless the whole file is good.
+
+Offsets. Indonesia's zones have no daylight saving, so a facility has exactly one offset: WIB +07:00,
+WITA +08:00, WIT +09:00. A time is accepted with that offset (the wall clock the staff read) or in UTC
+(`Z` / `+00:00`, what machines write). Any other offset is refused rather than converted: a WITA
+puskesmas's shift written `08:00+07:00` is almost always a planner in Jakarta typing Makassar's wall
+clock with their own offset, and reading it as 09:00 WITA would silently move the shift by an hour.
+The error says both readings so the planner can pick one.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from shifts.model import ROLES
-from shifts.templates import DEFAULT_SHIFTS
+from shifts.templates import LONGEST_SHIFT, MAX_SHIFT, ShiftTemplate, shifts_for, zone_label
 from siaga.dataerrors import DataError, RowError
 
-MAX_SHIFT = timedelta(hours=16)
+COLUMNS = (
+    "facility_code",
+    "staff_id",
+    "date",
+    "shift",
+    "start",
+    "end",
+    "staff_name",
+    "role",
+    "endpoint",
+    "phone",
+)
+# A leading quote in front of these is how `roster export` defuses a spreadsheet formula; drop it on the
+# way back in so an exported file imports unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+_SHIFT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+UTC_ZERO = timedelta(0)
+
+Report = Callable[[str, str], None]  # (field, message)
 
 
 @dataclass(frozen=True)
@@ -29,6 +56,7 @@ class StaffRow:
     role: str
     endpoint: str
     facility_code: str | None
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,126 +82,258 @@ def parse_roster_csv(
     source: str,
     facility_zones: Mapping[str, str],
     known_staff: Mapping[str, StaffRow],
+    *,
+    templates: Mapping[str, Mapping[str, ShiftTemplate]] | None = None,
+    max_shift: timedelta = MAX_SHIFT,
 ) -> ParsedRoster:
-    """Check every line; raise `DataError` naming each bad one, else return what to write."""
-    reader = csv.DictReader(io.StringIO(text))
-    columns = set(reader.fieldnames or [])
-    by_shift = {"date", "shift"} <= columns
-    by_times = {"start", "end"} <= columns
-    if not {"facility_code", "staff_id"} <= columns or not (by_shift or by_times):
-        raise DataError(
-            [
-                RowError(
-                    source, 1, None, "need columns facility_code,staff_id and either date,shift or start,end"
-                )
-            ]
-        )
+    """Check every line; raise `DataError` naming each bad one, else return what to write.
+
+    `templates` holds the facilities that override the default shifts; `max_shift` is the longest
+    shift accepted (at most `LONGEST_SHIFT`).
+    """
+    if max_shift > LONGEST_SHIFT:
+        raise ValueError(f"the longest shift allowed is {LONGEST_SHIFT}, not {max_shift}")
+    reader = csv.reader(io.StringIO(text))
+    columns = [c.strip() for c in next(reader, [])]
+    present = set(columns)
+    header_errors = []
+    if not {"facility_code", "staff_id"} <= present or not (
+        {"date", "shift"} <= present or {"start", "end"} <= present
+    ):
+        header_errors.append("need columns facility_code,staff_id and either date,shift or start,end")
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown:
+        header_errors.append(f"unknown column(s) {', '.join(unknown)} (known: {', '.join(COLUMNS)})")
+    if header_errors:
+        raise DataError([RowError(source, 1, None, message) for message in header_errors])
+    # Where each of our columns is in this file (-1: absent), read in COLUMNS order for every line.
+    where = [columns.index(c) if c in present else -1 for c in COLUMNS]
+
     errors: list[RowError] = []
     staff: dict[str, StaffRow] = dict(known_staff)
+    endpoints = {s.endpoint: s.staff_id for s in known_staff.values()}
     new_staff: dict[str, StaffRow] = {}
     rows: list[AssignmentRow] = []
+    zones: dict[str, ZoneInfo] = {}
     for row in reader:
+        if not row:
+            continue
         line = reader.line_num
         before = len(errors)
 
         def bad(field: str, message: str, line: int = line) -> None:
             errors.append(RowError(source, line, field, message))
 
-        facility = (row.get("facility_code") or "").strip()
-        staff_id = (row.get("staff_id") or "").strip()
+        facility, staff_id, raw_day, shift_name, raw_start, raw_end, name, role, endpoint, phone = (
+            row[i].strip() if 0 <= i < len(row) else "" for i in where
+        )
         zone_name = facility_zones.get(facility)
         if zone_name is None:
-            bad("facility_code", f"unknown facility {facility!r}")
+            bad("facility_code", f"unknown facility {facility!r}" if facility else "missing")
         if not staff_id:
             bad("staff_id", "missing")
-        name = (row.get("staff_name") or "").strip()
-        role = (row.get("role") or "").strip()
-        endpoint = (row.get("endpoint") or "").strip()
-        if staff_id and (name or role or endpoint):
+        if staff_id and (name or role or endpoint or phone):
             old = staff.get(staff_id)
             candidate = StaffRow(
                 staff_id,
-                name or (old.name if old else ""),
+                _defused(name) or (old.name if old else ""),
                 role or (old.role if old else ""),
                 endpoint or (old.endpoint if old else ""),
-                facility or None,
+                facility or (old.facility_code if old else None),
+                _defused(phone).replace(" ", "").replace("-", "") or (old.phone if old else ""),
             )
-            problems = _staff_problems(candidate)
-            for field, message in problems:
-                bad(field, message)
-            if not problems:
-                staff[staff_id] = new_staff[staff_id] = candidate
+            if candidate != old:  # a roster repeats a person's details on every line: check them once
+                problems = _staff_problems(candidate)
+                owner = endpoints.get(candidate.endpoint)
+                if owner not in (None, staff_id):
+                    problems.append(("endpoint", f"{candidate.endpoint!r} already belongs to {owner!r}"))
+                for field, message in problems:
+                    bad(field, message)
+                if not problems:
+                    if old is not None and old.endpoint != candidate.endpoint:
+                        endpoints.pop(old.endpoint, None)
+                    endpoints[candidate.endpoint] = staff_id
+                    staff[staff_id] = new_staff[staff_id] = candidate
         elif staff_id and staff_id not in staff:
             bad("staff_id", f"unknown staff {staff_id!r} (add staff_name, role and endpoint to create them)")
 
         if zone_name is None or len(errors) > before:
             continue
-        zone = ZoneInfo(zone_name)
-        if by_shift and (row.get("date") or row.get("shift")):
-            shift_name = (row.get("shift") or "").strip()
-            try:
-                day = date.fromisoformat((row.get("date") or "").strip())
-            except ValueError:
-                bad("date", f"{row.get('date')!r} is not a date (YYYY-MM-DD)")
+        zone = zones.get(zone_name) or zones.setdefault(zone_name, ZoneInfo(zone_name))
+        if raw_start or raw_end:
+            times = _explicit_times(raw_start, raw_end, raw_day, facility, zone_name, zone, shift_name, bad)
+            if times is None:
                 continue
-            template = DEFAULT_SHIFTS.get(shift_name)
-            if template is None:
-                bad("shift", f"{shift_name!r} is not one of {', '.join(DEFAULT_SHIFTS)}")
-                continue
-            start, end = template.window(day, zone)
+            start, end, day = times
+            shift_name = shift_name or "custom"
         else:
             try:
-                start = _aware((row.get("start") or "").strip(), "start")
-                end = _aware((row.get("end") or "").strip(), "end")
-            except ValueError as exc:
-                bad("start/end", str(exc))
+                day = date.fromisoformat(raw_day)
+            except ValueError:
+                bad("date", f"{raw_day!r} is not a real date (YYYY-MM-DD)" if raw_day else "missing")
                 continue
-            if end <= start:
-                bad("end", f"end {end.isoformat()} is not after start {start.isoformat()}")
+            if not shift_name:
+                bad("shift", "missing (or give start and end)")
                 continue
-            if end - start > MAX_SHIFT:
-                bad("end", f"shift of {end - start} is longer than the maximum {MAX_SHIFT}")
+            template = shifts_for(facility, templates).get(shift_name)
+            if template is None:
+                known = ", ".join(shifts_for(facility, templates))
+                bad("shift", f"{shift_name!r} is not a shift of {facility} ({known})")
                 continue
-            shift_name, day = "custom", start.astimezone(zone).date()
+            start, end = template.window(day, zone)
+        if end - start > max_shift:
+            bad("end", f"shift of {end - start} is longer than the maximum {max_shift}")
+            continue
         rows.append(AssignmentRow(line, staff_id, facility, day, shift_name, start, end, zone_name))
 
-    by_person: dict[str, list[AssignmentRow]] = {}
-    for assignment in rows:
-        by_person.setdefault(assignment.staff_id, []).append(assignment)
-    for assignments in by_person.values():
-        assignments.sort(key=lambda a: a.start)
-        for earlier, later in pairwise(assignments):
-            if later.start < earlier.end:
-                errors.append(
-                    RowError(
-                        source,
-                        later.line,
-                        "start",
-                        f"{later.staff_id} is already on duty until "
-                        f"{earlier.end.isoformat()} (line {earlier.line})",
-                    )
-                )
+    errors.extend(overlaps_within(rows, source))
     if errors:
         raise DataError(sorted(errors, key=lambda e: e.line))
     return ParsedRoster(list(new_staff.values()), rows)
+
+
+def overlaps_within(rows: list[AssignmentRow], source: str) -> list[RowError]:
+    """A person on two overlapping shifts in the same file, reported on the later line."""
+    by_person: dict[str, list[AssignmentRow]] = {}
+    for assignment in rows:
+        by_person.setdefault(assignment.staff_id, []).append(assignment)
+    errors = []
+    for assignments in by_person.values():
+        assignments.sort(key=lambda a: (a.start, a.line))
+        latest = assignments[0]
+        for later in assignments[1:]:
+            if later.start < latest.end:
+                errors.append(
+                    RowError(
+                        source,
+                        max(later.line, latest.line),
+                        "start",
+                        f"{later.staff_id} is already on duty until "
+                        f"{_local(latest.end, latest.timezone)} (line {min(later.line, latest.line)})",
+                    )
+                )
+            if later.end > latest.end:
+                latest = later
+    return errors
+
+
+def overlaps_with_existing(
+    rows: list[AssignmentRow], existing: Mapping[str, list[tuple[datetime, datetime, str]]], source: str
+) -> list[RowError]:
+    """A line overlapping a shift already in the database: (start, end, description) per staff id."""
+    errors = []
+    for assignment in rows:
+        spans = existing.get(assignment.staff_id, ())
+        for start, end, description in spans:
+            if assignment.start < end and start < assignment.end:
+                errors.append(
+                    RowError(
+                        source,
+                        assignment.line,
+                        "start",
+                        f"{assignment.staff_id} is already rostered {description} "
+                        "(use --update to replace the same facilities and dates, or --replace)",
+                    )
+                )
+                break
+    return errors
+
+
+def _explicit_times(
+    raw_start: str,
+    raw_end: str,
+    raw_day: str,
+    facility: str,
+    zone_name: str,
+    zone: ZoneInfo,
+    shift_name: str,
+    report: Report,
+) -> tuple[datetime, datetime, date] | None:
+    found: dict[str, datetime] = {}
+    for field, raw in (("start", raw_start), ("end", raw_end)):
+        try:
+            found[field] = _aware(raw, field)
+        except ValueError as exc:
+            report(field, str(exc))
+            continue
+        problem = _offset_problem(found[field], raw, facility, zone_name, zone)
+        if problem:
+            report(field, problem)
+            del found[field]
+    if len(found) < 2:
+        return None
+    start, end = found["start"], found["end"]
+    if end <= start:
+        report("end", f"end {end.isoformat()} is not after start {start.isoformat()}")
+        return None
+    day = start.astimezone(zone).date()
+    if raw_day:
+        try:
+            given = date.fromisoformat(raw_day)
+        except ValueError:
+            report("date", f"{raw_day!r} is not a date (YYYY-MM-DD)")
+            return None
+        if given != day:
+            report("date", f"{raw_day} is not the local date of start {_local(start, zone_name)}")
+            return None
+    if shift_name and not _SHIFT_NAME.match(shift_name):
+        report("shift", f"{shift_name!r} is not a shift name (lower-case letters, digits, _)")
+        return None
+    return start, end, day
+
+
+def _offset_problem(value: datetime, raw: str, facility: str, zone_name: str, zone: ZoneInfo) -> str | None:
+    offset = value.utcoffset()
+    local = value.astimezone(zone)
+    if offset == UTC_ZERO or offset == local.utcoffset():
+        return None
+    return (
+        f"{raw} has offset {_offset(offset)} but {facility} keeps {zone_label(zone_name)} "
+        f"({_offset(local.utcoffset())}); as written it is {local:%H:%M} {zone_label(zone_name)} there. "
+        f"Write {value:%Y-%m-%dT%H:%M}{_offset(local.utcoffset())} if {value:%H:%M} is the local time "
+        "meant, or give the time in UTC (Z)"
+    )
+
+
+def _offset(delta: timedelta | None) -> str:
+    minutes = int((delta or UTC_ZERO).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _local(value: datetime, zone_name: str) -> str:
+    local = value.astimezone(ZoneInfo(zone_name))
+    return f"{local:%Y-%m-%d %H:%M} {zone_label(zone_name)}"
+
+
+def _defused(value: str) -> str:
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
 
 
 def _staff_problems(staff: StaffRow) -> list[tuple[str, str]]:
     problems = []
     if not staff.name:
         problems.append(("staff_name", "missing for a new staff member"))
+    elif _CONTROL.search(staff.name):
+        problems.append(("staff_name", f"{staff.name!r} contains control characters"))
     if staff.role not in ROLES:
         problems.append(("role", f"{staff.role!r} is not one of {', '.join(ROLES)}"))
     if not staff.endpoint or not staff.endpoint.replace("-", "").replace("_", "").isalnum():
         problems.append(("endpoint", f"{staff.endpoint!r} must be letters, digits, '-' or '_'"))
+    if staff.phone and not _PHONE.match(staff.phone):
+        problems.append(("phone", f"{staff.phone!r} is not a phone number (digits, optional leading +)"))
     return problems
 
 
 def _aware(raw: str, field: str) -> datetime:
+    if not raw:
+        raise ValueError(f"{field} missing")
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise ValueError(f"{field} {raw!r} is not an ISO time") from exc
+        raise ValueError(f"{field} {raw!r} is not an ISO time or that day does not exist") from exc
     if value.tzinfo is None:
         raise ValueError(f"{field} {raw!r} has no UTC offset (write e.g. 2026-11-23T21:00+07:00)")
     return value

@@ -49,6 +49,11 @@ class AsteriskConfig:
     rtp_start: int = 10000
     rtp_end: int = 10999
     trunk_context: str = "siaga-inbound"  # where calls from the caller trunk enter the dialplan
+    agi_timeout_s: int = 3  # the dialplan's guard around each AGI call (TIMEOUT(absolute) and a T exten)
+    ring_budget_s: int = 45
+    min_ring_s: int = 8
+    ivr_attempts: int = 2
+    ivr_digit_timeout_s: int = 4
 
 
 def _operator_block(account: OperatorAccount) -> str:
@@ -63,14 +68,20 @@ def _operator_block(account: OperatorAccount) -> str:
 
 
 def render_config(
-    run_dir: Path, config: AsteriskConfig, operators: Iterable[OperatorAccount], extra_dialplan: str = ""
+    run_dir: Path,
+    config: AsteriskConfig,
+    operators: Iterable[OperatorAccount],
+    extra_dialplan: str = "",
+    prompts_dir: Path | None = None,
 ) -> None:
     """Write etc/ for one Asterisk instance; every other directory it needs is created empty.
 
-    `extra_dialplan` is appended to extensions.conf: test rigs add their own contexts there.
+    `extra_dialplan` is appended to extensions.conf: test rigs add their own contexts there. The IVR
+    prompts in `prompts_dir` (made by scripts/setup.sh) are copied to sounds/; without them the IVR still
+    waits for digits, silently.
     """
     etc = run_dir / "etc"
-    for sub in ("etc/dialplans", "run", "log", "spool", "db", "cache"):
+    for sub in ("etc/dialplans", "run", "log", "spool", "db", "cache", "sounds"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     values = {
         **{k: str(v) for k, v in config.__dict__.items()},
@@ -82,6 +93,9 @@ def render_config(
         (etc / template.name).write_text(text, encoding="utf-8")
     for dialplan in sorted(DIALPLANS.glob("*.conf")):
         shutil.copyfile(dialplan, etc / "dialplans" / dialplan.name)
+    if prompts_dir is not None and prompts_dir.is_dir():
+        for prompt in sorted(prompts_dir.glob("*.wav")):
+            shutil.copyfile(prompt, run_dir / "sounds" / prompt.name)
 
 
 class Asterisk:

@@ -21,7 +21,7 @@ log = logging.getLogger("siaga")
 SERVICE_CHOICES = ("emergency", "consultation")
 
 # Packages that add their own subcommands through a `register(subparsers)` function.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("geo.cli", "web.cli", "shifts.cli", "routing.cli")
 
 
 # -- serve ---------------------------------------------------------------------------------------------
@@ -37,44 +37,56 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # -- route ---------------------------------------------------------------------------------------------
 
 
+def _route_facts(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """What a live call would carry, for the dry run: a PIDF-LO document, a carrier header, typed digits."""
+    from routing.plan import LocationFacts
+
+    if not (args.pidf or args.carrier_header or args.digits or args.dialled):
+        return None
+    pidf = args.pidf.read_text(encoding="utf-8") if args.pidf else ""
+    return LocationFacts(
+        pidf_xml=pidf, carrier_header=args.carrier_header or "", digits=args.digits or "", ivr_done=True
+    )
+
+
 def cmd_route(args: argparse.Namespace) -> int:
-    from routing.plan import CallContext, Location
+    from routing.plan import CallContext, Location, LocationFacts
     from siaga.engine import build_router
     from siaga.explain import format_plan
 
     settings = settings_from_args(args)
     if (args.lat is None) != (args.lon is None):
         raise SettingsError("give both --lat and --lon, or --caller")
-    if args.lat is None and args.caller is None:
-        raise SettingsError("give a location (--lat and --lon) or a caller number (--caller)")
+    location_facts = _route_facts(args)
+    if args.lat is None and args.caller is None and location_facts is None:
+        raise SettingsError(
+            "give a location (--lat and --lon), a caller number (--caller), --pidf, --carrier-header, "
+            "--dialled or --digits"
+        )
+    if args.lat is not None:
+        from geo.bounds import point_problem
+
+        problem = point_problem(args.lat, args.lon)
+        if problem is not None and not (-90 <= args.lat <= 90 and -180 <= args.lon <= 180):
+            raise SettingsError(f"--lat/--lon: {problem}")
+        if problem is not None:
+            print(f"siaga: warning: --lat/--lon: {problem}", file=sys.stderr)
     router = build_router(settings)
-    ctx = CallContext("dry-run", args.caller or "", "119", args.service, parse_at(args.at))
+    ctx = CallContext(
+        "dry-run",
+        args.caller or "",
+        args.dialled or "119",
+        args.service,
+        parse_at(args.at),
+        location_facts or LocationFacts(ivr_done=True),
+    )
     location = Location(args.lat, args.lon, "manual") if args.lat is not None else None
     plan = router.decide(ctx, location)
     print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) if args.json else format_plan(plan))
     return 0
 
 
-# -- roster --------------------------------------------------------------------------------------------
-
-
-def cmd_roster_import(args: argparse.Namespace) -> int:
-    from sqlalchemy.orm import Session
-
-    from shifts.roster_csv import parse_roster_csv
-    from shifts.store import known_staff, write_roster
-    from siaga.db import make_engine
-    from siaga.engine import facility_zones
-
-    settings = settings_from_args(args)
-    zones = facility_zones(settings)
-    engine = make_engine(settings.db_url)
-    text = args.file.read_text(encoding="utf-8")
-    with Session(engine) as session, session.begin():
-        parsed = parse_roster_csv(text, str(args.file), zones, known_staff(session))
-        count = write_roster(session, parsed, replace=args.replace)
-    print(f"imported {count} assignment(s) and {len(parsed.staff)} staff record(s) from {args.file}")
-    return 0
+# -- sample --------------------------------------------------------------------------------------------
 
 
 def cmd_sample_load(args: argparse.Namespace) -> int:
@@ -84,8 +96,14 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     first = week_start(date.fromisoformat(args.week_of) if args.week_of else date.today())
     count = load_sample_roster(
-        make_engine(settings.db_url), settings.region_dir, settings.facilities_path, first
+        make_engine(settings.db_url),
+        settings.region_dir,
+        settings.facilities_path,
+        first,
+        areas_path=settings.areas_path,
+        callers_path=settings.callers_path,
     )
+    print(f"sample areas, facilities and known callers from {settings.region_dir}")
     print(f"sample roster for the week of {first.isoformat()}: {count} assignment(s) in {settings.db_url}")
     return 0
 
@@ -201,20 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--service", choices=SERVICE_CHOICES, default="emergency", help="hotline service")
     p.add_argument("--at", help="ISO time with offset (default now), e.g. 2026-11-22T23:30+07:00")
     p.add_argument("--json", action="store_true", help="print the decision as JSON")
+    p.add_argument("--pidf", type=Path, help="a PIDF-LO document (GML Point/Circle or civic address)")
+    p.add_argument("--carrier-header", help="a carrier location header value, lat,lon[;accuracy_m]")
+    p.add_argument("--dialled", help="the number dialled (a puskesmas's own DID), default 119")
+    p.add_argument("--digits", help="what the caller typed in the IVR: a kode pos or a kecamatan code")
     p.set_defaults(func=cmd_route)
-
-    p = sub.add_parser("roster", help="shift rosters: import", description="Manage shift rosters.")
-    roster = p.add_subparsers(dest="roster_command", required=True, metavar="ACTION")
-    r = roster.add_parser(
-        "import",
-        help="import a roster CSV (all or nothing; every bad line is reported)",
-        description="Import assignments: columns facility_code,staff_id,date,shift or "
-        "facility_code,staff_id,start,end; optional staff_name,role,endpoint.",
-    )
-    add_common_options(r)
-    r.add_argument("file", type=Path, help="roster CSV file")
-    r.add_argument("--replace", action="store_true", help="replace every existing assignment")
-    r.set_defaults(func=cmd_roster_import)
 
     p = sub.add_parser("sample", help="sample region (Kota Semarang)", description="Sample region data.")
     sample = p.add_subparsers(dest="sample_command", required=True, metavar="ACTION")

@@ -29,6 +29,11 @@ def start_asterisk(settings: Settings) -> int:
         agi_address=f"{settings.agi_host}:{settings.agi_port}",
         dispatcher_endpoint=settings.dispatcher_endpoint,
         dispatcher_timeout_s=settings.dispatcher_timeout_s,
+        agi_timeout_s=settings.agi_timeout_s,
+        ring_budget_s=settings.ring_budget_s,
+        min_ring_s=settings.min_ring_s,
+        ivr_attempts=settings.ivr_attempts,
+        ivr_digit_timeout_s=settings.ivr_digit_timeout_s,
     )
-    render_config(asterisk.run_dir, config, operator_accounts(settings))
+    render_config(asterisk.run_dir, config, operator_accounts(settings), prompts_dir=settings.prompts_dir)
     return asterisk.start()

@@ -1,4 +1,7 @@
-"""Loads the sample region's staff and a roster for the current week, through the normal import path."""
+"""Loads the sample region (areas, facilities, known callers), its staff and a roster for the current week.
+
+Everything goes through the same importers as `siaga import …` and `siaga roster import`.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from geo.facilities import load_facilities_csv
+from geo.importers import import_areas, import_callers, import_facilities
+from geo.store import read_facilities
 from shifts.roster_csv import ParsedRoster, StaffRow, parse_roster_csv
 from shifts.rotation import rotate_week
 from shifts.store import known_staff, write_roster
@@ -66,9 +70,35 @@ def sample_staff(region_dir: Path) -> list[StaffRow]:
         ]
 
 
-def load_sample_roster(engine: Engine, region_dir: Path, facilities_path: Path, first_day: date) -> int:
-    """Replace the roster with the sample week's; returns the number of assignments written."""
-    zones = {f.code: f.timezone for f in load_facilities_csv(facilities_path)}
+def load_sample_places(
+    engine: Engine, areas_path: Path, facilities_path: Path, callers_path: Path
+) -> dict[str, int]:
+    """Replace the stored areas, facilities and known callers with the sample region's."""
+    return {
+        "areas": import_areas(engine, areas_path, replace=True).imported,
+        "facilities": import_facilities(engine, facilities_path, replace=True).imported,
+        "callers": import_callers(engine, callers_path, replace=True).imported,
+    }
+
+
+def load_sample_roster(
+    engine: Engine,
+    region_dir: Path,
+    facilities_path: Path,
+    first_day: date,
+    *,
+    areas_path: Path | None = None,
+    callers_path: Path | None = None,
+) -> int:
+    """Load the sample's places, then replace the roster with the sample week's; returns the assignments."""
+    load_sample_places(
+        engine,
+        areas_path or region_dir / "areas.geojson",
+        facilities_path,
+        callers_path or region_dir / "callers.csv",
+    )
+    with Session(engine) as session:
+        zones = {f.code: f.timezone for f in read_facilities(session)}
     text = sample_roster_csv(region_dir, first_day)
     with Session(engine) as session, session.begin():
         parsed = parse_roster_csv(text, "sample roster", zones, known_staff(session))

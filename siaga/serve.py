@@ -3,21 +3,52 @@
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import dataclass
 
-from agi.route import DecisionLog, make_route_handler
+from agi.outcome import make_outcome_handler
+from agi.route import DecisionLog, RouteOptions, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
+from routing.records.writer import RecordKeeper, records_engine
+from routing.router import Router
+from shifts.scheduler import start_scheduler
+from shifts.store import RosterSource
+from siaga.children import fork_child
 from siaga.engine import build_roster, build_router
 from siaga.settings import Settings
 
 log = logging.getLogger("siaga.serve")
 
 
-def serve(settings: Settings) -> int:
+@dataclass
+class EngineParts:
+    server: FastAgiServer
+    router: Router
+    roster: RosterSource
+    records: RecordKeeper  # `records.start_writer()` before serving, `stop_writer()` after
+
+
+def build_server(settings: Settings) -> EngineParts:
+    """The engine as `siaga serve` runs it: every AGI script, record keeping, the worker hooks.
+
+    Also used by bench/agi_throughput.py, so the benchmark measures exactly what serves calls.
+    """
     roster = build_roster(settings)
     router = build_router(settings, roster)
     scripts = ScriptTable()
-    scripts.register("route", make_route_handler(router, DecisionLog(settings.decision_log)))
+    records = RecordKeeper(
+        settings.records_spool,
+        lambda: records_engine(settings.db_url),
+        settings.records_retry_s,
+    )
+    options = RouteOptions(settings.carrier_location_header, bool(settings.device_state_check))
+    scripts.register(
+        "route",
+        make_route_handler(router, DecisionLog(settings.decision_log), records=records, options=options),
+    )
+    scripts.register("outcome", make_outcome_handler(records, settings.dispatcher_endpoint))
+
     server = FastAgiServer(
         settings.agi_host,
         settings.agi_port,
@@ -26,6 +57,12 @@ def serve(settings: Settings) -> int:
         on_worker_start=roster.after_fork,
         allowed_peers=settings.agi_allowed_peers,
     )
+    return EngineParts(server, router, roster, records)
+
+
+def serve(settings: Settings) -> int:
+    parts = build_server(settings)
+    server, router, roster = parts.server, parts.router, parts.roster
     log.info(
         "siaga engine: %d areas, %d facilities, %d known callers; decisions in %s",
         len(router.region.areas),
@@ -33,5 +70,29 @@ def serve(settings: Settings) -> int:
         len(router.region.callers),
         settings.decision_log,
     )
-    server.serve_forever()
+    # Helper processes are forked before any thread of ours exists (see siaga/children.py).
+    parts.records.start_writer()
+    scheduler = (
+        fork_child("roster scheduler", lambda stop: run_scheduler(settings, roster, stop))
+        if (settings.scheduler)
+        else None
+    )
+    try:
+        server.serve_forever()
+    finally:
+        parts.records.stop_writer()
+        if scheduler is not None:
+            scheduler.stop()
     return 0
+
+
+def run_scheduler(settings: Settings, roster: RosterSource, stop: threading.Event) -> None:
+    """The roster's jobs (shift boundaries, coverage warnings, daily summary) until told to stop."""
+    roster.after_fork()
+    scheduler = start_scheduler(settings, roster)
+    if scheduler is None:
+        return
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)

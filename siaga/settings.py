@@ -42,6 +42,37 @@ class Settings:
     dispatcher_timeout_s: int = 60
     max_targets: int = 3
     roster_refresh_s: float = 2.0
+    # -- where a caller is, the ring budget, the AGI guard and call records (routing issue) -----------
+    location_precedence: tuple[str, ...] = (
+        "pidf-lo",
+        "carrier-header",
+        "directory",
+        "trunk",
+        "ivr",
+        "area-code",
+    )
+    carrier_location_header: str = "X-Caller-Location"  # a carrier's "lat,lon[;accuracy]" header
+    did_file: Path | None = None  # DID/trunk → facility or area (default: region_dir/did.csv)
+    kode_pos_file: Path | None = None  # kode pos → area (default: region_dir/kode_pos.csv)
+    area_codes_file: Path | None = None  # landline prefix → kabupaten/kota (default: config/area_codes.csv)
+    ring_budget_s: int = 45  # the dispatcher rings at most this long after the call arrived
+    min_ring_s: int = 8
+    ivr_attempts: int = 2  # prompts for a kode pos when nothing better is known; 0 turns the IVR off
+    ivr_digit_timeout_s: int = 4  # wait after each prompt; two attempts stay within ~15 s
+    agi_timeout_s: int = 3  # the dialplan gives up on an engine that has not answered by then
+    device_state_check: int = 1  # ask Asterisk whether each candidate's softphone is registered (0: off)
+    prompts_dir: Path = Path("/var/cache/siaga/prompts")  # IVR prompts made by scripts/setup.sh
+    records_retry_s: float = 1.0  # first retry delay when the call-record database is locked or down
+    # -- the supervisors' console (web issue) --------------------------------------------------------
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_workers: int = 1
+    # -- rosters and their scheduled jobs (shifts issue) ---------------------------------------------
+    scheduler: bool = True  # `siaga serve` runs the roster jobs (boundary, coverage, summary)
+    coverage_warn_hours: float = 12.0  # warn this far ahead of a facility or kecamatan with no one on duty
+    coverage_check_minutes: float = 60.0  # how often the coverage check looks ahead
+    roster_summary_at: str = "06:00+07:00"  # daily roster summary, wall clock with its UTC offset
+    max_shift_hours: float = 16.0  # a longer shift in an import is refused (at most 36)
 
     @property
     def db_url(self) -> str:
@@ -64,6 +95,23 @@ class Settings:
         return self.callers_file or self.region_dir / "callers.csv"
 
     @property
+    def did_path(self) -> Path:
+        return self.did_file or self.region_dir / "did.csv"
+
+    @property
+    def kode_pos_path(self) -> Path:
+        return self.kode_pos_file or self.region_dir / "kode_pos.csv"
+
+    @property
+    def area_codes_path(self) -> Path:
+        return self.area_codes_file or REPO_ROOT / "config" / "area_codes.csv"
+
+    @property
+    def records_spool(self) -> Path:
+        """Call records wait here (one JSON-lines file per engine worker) until the database takes them."""
+        return self.run_dir / "engine" / "records"
+
+    @property
     def decision_log(self) -> Path:
         return self.run_dir / "engine" / "decisions.jsonl"
 
@@ -78,6 +126,13 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             return tuple(str(p) for p in items if p)
         if "Path" in kind:
             return Path(str(raw)) if raw not in (None, "") else None
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            flag = str(raw).strip().lower()
+            if flag not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise ValueError("expected true or false")
+            return flag in ("true", "1", "yes", "on")
         if kind == "int":
             return int(raw)
         if kind == "float":

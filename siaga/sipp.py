@@ -37,7 +37,7 @@ def _field(value: str) -> str:
 
 
 def place_calls(
-    calls: Sequence[tuple[str, str]],
+    calls: Sequence[tuple[str, ...]],
     out_dir: Path,
     *,
     sip_port: int = 5060,
@@ -45,7 +45,10 @@ def place_calls(
     concurrent: int = 1,
     timeout_s: int = 300,
 ) -> SippRun:
-    """Place (caller, dialled) calls in order; SIPp's exit code is non-zero when any call failed.
+    """Place (caller, dialled, …) calls in order; SIPp's exit code is non-zero when any call failed.
+
+    Fields after the first two are whatever the scenario reads as [field2], [field3], … (a location, a
+    header value, digits to type).
 
     A call that Asterisk answers counts as a SIPp success even when it reached the wrong phone: who
     answered is for the caller of this function to check.
@@ -56,7 +59,8 @@ def place_calls(
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     inf = out_dir / "calls.csv"
-    inf.write_text("SEQUENTIAL\n" + "".join(f"{_field(c)};{_field(d)}\n" for c, d in calls), encoding="ascii")
+    lines = "".join(";".join(_field(f) for f in call) + "\n" for call in calls)
+    inf.write_text("SEQUENTIAL\n" + lines, encoding="ascii")
     argv = [
         sipp,
         "-sf",

@@ -8,30 +8,36 @@ as `siaga roster import`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from geo.facilities import load_facilities_csv
+from routing.records.model import CallRecord
+from routing.records.store import recent_calls
 from shifts.roster_csv import ParsedRoster, parse_roster_csv
 from shifts.store import known_staff, write_roster
 from siaga.db import make_engine
-from siaga.sample import sample_staff
+from siaga.sample import load_sample_places, sample_staff
 from siaga.settings import SAMPLE_REGION, Settings
 from siaga.sipp import free_udp_port, place_calls
 from siaga.stack import Stack
 from softphone.bots import Bot, answered_by, read_events
+from tests.telephony.rtp_events import dtmf_pcap
 
 # Callers in the test's own directory, all at one house in Gayamsari: nearest puskesmas Gayamsari,
 # then Halmahera, then Lamper Tengah.
 GAYAMSARI_HOUSE = (-6.9918, 110.4449)
 NEAREST, SECOND, THIRD = "pkm-gayamsari", "pkm-halmahera", "pkm-lamper-tengah"
 OPERATORS = [f"{NEAREST}-op1", f"{SECOND}-op1", f"{THIRD}-op1"]
+DOCTORS = ["konter-semarang-dr1", "konter-semarang-dr2"]  # the consultation desk's pool
 
 
 def free_tcp_port() -> int:
@@ -82,11 +88,98 @@ class CallLab:
         time.sleep(0.5)  # the bots' event files catch up with the BYE
         return answered_by(read_events(self.stack.bots_dir), caller), run.returncode
 
+    def place(self, scenario: str, caller: str, dialled: str, *fields: str, dtmf: str = "") -> list[str]:
+        """Place one call with a scenario from sipp/ (extra injection fields after caller and dialled);
+        `dtmf` is written as dtmf.pcap next to it for the RFC 4733 scenario. Returns who answered."""
+        self.calls += 1
+        out = self.run_dir / f"sipp-{self.calls}"
+        out.mkdir(parents=True, exist_ok=True)
+        if dtmf:
+            dtmf_pcap(dtmf, out / "dtmf.pcap")
+        place_calls(
+            [(caller, dialled, *fields)],
+            out,
+            sip_port=self.settings.sip_port,
+            scenario=scenario,
+            timeout_s=120,
+        )
+        time.sleep(0.5)
+        return answered_by(read_events(self.stack.bots_dir), caller)
+
+    def records(self) -> list[CallSummary]:
+        with Session(make_engine(self.settings.db_url)) as session:
+            return [CallSummary.of(r) for r in recent_calls(session, 500)]
+
+    def record(self, caller: str = "", *, route_status: str = "", timeout_s: float = 10.0) -> CallSummary:
+        """The finished record of the latest call from `caller` (or with `route_status`), once written."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = [
+                r
+                for r in self.records()
+                if r.ended
+                and (not caller or r.caller == caller)
+                and (not route_status or r.route_status == route_status)
+            ]
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no finished call record for {caller or route_status!r}: {self.records()}"
+                )
+            time.sleep(0.2)
+
     def rang(self, account: str, caller: str) -> bool:
         return any(
             e.get("event") == "incoming" and e.get("account") == account and e.get("caller") == caller
             for e in read_events(self.stack.bots_dir)
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class CallSummary:
+    """What a test asserts on: a call record with its plan and attempts, detached from the database."""
+
+    call_id: str
+    caller: str
+    dialled: str
+    service: str
+    route_status: str
+    location_source: str | None
+    location_label: str
+    accuracy_m: float | None
+    area_code: str
+    outcome: str | None
+    answered_by: str | None
+    answered_attempt: int | None
+    time_to_answer_s: float | None
+    ended: bool
+    plan: dict[str, Any]
+    attempts: list[tuple[str, str, float | None]]  # (endpoint, outcome, ring seconds)
+
+    @classmethod
+    def of(cls, r: CallRecord) -> CallSummary:
+        return cls(
+            r.call_id,
+            r.caller,
+            r.dialled,
+            r.service,
+            r.route_status,
+            r.location_source,
+            r.location_label,
+            r.accuracy_m,
+            r.area_code,
+            r.outcome,
+            r.answered_by,
+            r.answered_attempt,
+            r.time_to_answer_s,
+            r.ended_at is not None,
+            json.loads(r.plan_json) if r.plan_json else {},
+            [(a.endpoint, a.outcome, a.ring_s) for a in r.attempts],
+        )
+
+    def skip_reasons(self) -> dict[str, str]:
+        return {s["facility"]: s["reason"] for s in self.plan.get("skipped", [])}
 
 
 def _callers_file(directory: Path) -> Path:
@@ -104,21 +197,30 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
     settings = dataclasses.replace(
         Settings(),
         data_dir=data_dir,
-        callers_file=_callers_file(data_dir),
         sip_port=free_udp_port(),
         agi_port=free_tcp_port(),
         agi_workers=2,
         ring_timeout_s=4,
         dispatcher_timeout_s=20,
         roster_refresh_s=0.2,
+        # One short IVR prompt: callers with no location wait ~5 s for it instead of ~15 s.
+        ivr_attempts=1,
+        ivr_digit_timeout_s=2,
+        records_retry_s=0.2,
+        # The scheduler runs, as in production: in its own child process, forked before any thread exists.
     )
     assert settings.region_dir == SAMPLE_REGION
+    # The sample's areas and facilities, and the test's own callers, into the lab's database.
+    load_sample_places(
+        make_engine(settings.db_url), settings.areas_path, settings.facilities_path, _callers_file(data_dir)
+    )
     with Session(make_engine(settings.db_url)) as session, session.begin():
         write_roster(session, ParsedRoster(sample_staff(settings.region_dir), []))
     stack = Stack(settings)
     bots = [Bot(e) for e in OPERATORS] + [
         Bot(settings.dispatcher_endpoint),
         Bot(f"{SECOND}-op2", no_answer=True),
+        *(Bot(d) for d in DOCTORS),
     ]
     try:
         stack.start(bots)

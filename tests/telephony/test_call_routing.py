@@ -1,6 +1,14 @@
-"""A real 119 call goes to the nearest staffed puskesmas, then the next, and always reaches a human."""
+"""A real 119 call goes to the nearest staffed, reachable puskesmas, then the next, and always reaches a
+human — and its call record says why. Failover and engine faults on the real chain."""
 
 from __future__ import annotations
+
+import contextlib
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -8,6 +16,7 @@ from agi import variables as v
 from agi.protocol import AgiSession
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
+from siaga.cli import main as siaga_main
 from softphone.bots import read_events
 from tests.telephony.conftest import NEAREST, SECOND, THIRD, CallLab
 
@@ -19,6 +28,15 @@ def test_call_rings_the_nearest_staffed_puskesmas(lab: CallLab) -> None:
     answered, sipp_exit = lab.call_from("0247000001")
     assert answered == [f"{NEAREST}-op1"]
     assert sipp_exit == 0
+    record = lab.record("0247000001")
+    assert (record.outcome, record.answered_by, record.answered_attempt) == ("answered", f"{NEAREST}-op1", 1)
+    assert [t["endpoint"] for t in record.plan["targets"]] == [
+        f"{NEAREST}-op1",
+        f"{SECOND}-op1",
+        f"{THIRD}-op1",
+        lab.settings.dispatcher_endpoint,
+    ]
+    assert record.time_to_answer_s is not None and 0 <= record.time_to_answer_s < 5
 
 
 def test_nearest_off_shift_goes_to_the_next_nearest(lab: CallLab) -> None:
@@ -26,6 +44,19 @@ def test_nearest_off_shift_goes_to_the_next_nearest(lab: CallLab) -> None:
     answered, _ = lab.call_from("0247000002")
     assert answered == [f"{SECOND}-op1"]
     assert not lab.rang(f"{NEAREST}-op1", "0247000002"), "an operator whose shift ended was rung"
+    record = lab.record("0247000002")
+    assert record.skip_reasons()[NEAREST] == "no one on duty (off shift)"
+    assert record.answered_by == f"{SECOND}-op1"
+
+
+def test_nearest_unregistered_is_skipped_not_rung(lab: CallLab) -> None:
+    """Gayamsari's op2 is on duty but its softphone is not registered: Asterisk says UNAVAILABLE."""
+    lab.given_on_duty(f"{NEAREST}-op2", f"{SECOND}-op1")
+    answered, _ = lab.call_from("0247000009")
+    assert answered == [f"{SECOND}-op1"]
+    record = lab.record("0247000009")
+    assert record.skip_reasons()[NEAREST] == f"{NEAREST}-op2: softphone not registered"
+    assert [a[0] for a in record.attempts] == [f"{SECOND}-op1"]
 
 
 def test_nearest_not_answering_fails_over_after_its_ring_timeout(lab: CallLab) -> None:
@@ -33,24 +64,58 @@ def test_nearest_not_answering_fails_over_after_its_ring_timeout(lab: CallLab) -
     answered, _ = lab.call_from("0247000003")
     assert lab.rang(f"{SECOND}-op2", "0247000003")
     assert answered == [f"{THIRD}-op1"]
+    record = lab.record("0247000003")
+    (first, first_outcome, first_ring), (second, second_outcome, _) = record.attempts
+    assert (first, first_outcome, second, second_outcome) == (
+        f"{SECOND}-op2",
+        "no answer",
+        f"{THIRD}-op1",
+        "answered",
+    )
+    assert first_ring is not None and 3.5 <= first_ring <= 6  # its 4 s ring timeout
+    assert record.answered_attempt == 2
+    assert record.time_to_answer_s is not None and record.time_to_answer_s >= 4
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert siaga_main(["calls", "show", record.call_id, "--data-dir", str(lab.settings.data_dir)]) == 0
+    text = out.getvalue()
+    assert "Puskesmas Halmahera (pkm-halmahera-op2) for" in text and ": no answer." in text
+    assert "on the second attempt, because Puskesmas Halmahera did not answer" in text
+
+
+def test_everyone_fails_the_dispatcher_answers(lab: CallLab) -> None:
+    """Nearest unregistered, next one not answering, third unregistered: the dispatcher takes it."""
+    lab.given_on_duty(f"{NEAREST}-op2", f"{SECOND}-op2", f"{THIRD}-op2")
+    answered, _ = lab.call_from("0247000010")
+    assert answered == [lab.settings.dispatcher_endpoint]
+    record = lab.record("0247000010")
+    assert [(a[0], a[1]) for a in record.attempts] == [
+        (f"{SECOND}-op2", "no answer"),
+        (lab.settings.dispatcher_endpoint, "answered"),
+    ]
+    assert set(record.skip_reasons()) >= {NEAREST, THIRD}
 
 
 def test_no_one_on_duty_anywhere_goes_to_the_dispatcher(lab: CallLab) -> None:
     lab.given_on_duty()
     answered, _ = lab.call_from("0247000004")
     assert answered == [lab.settings.dispatcher_endpoint]
+    assert any("no staffed facility" in n for n in lab.record("0247000004").plan["notes"])
 
 
 def test_unknown_caller_goes_to_the_dispatcher(lab: CallLab) -> None:
     lab.given_on_duty(f"{NEAREST}-op1")
-    answered, _ = lab.call_from("081299990000")
+    answered = lab.place("uac_caller_patient.xml", "081299990000", "119")
     assert answered == [lab.settings.dispatcher_endpoint]
+    assert lab.record("081299990000").location_source is None
 
 
 def test_caller_id_with_an_encoded_newline_still_reaches_a_human(lab: CallLab) -> None:
     """Asterisk decodes %0A into a real newline in the caller id, which would break the AGI environment.
 
-    The engine refuses such an environment; the dialplan sees no plan and rings the dispatcher.
+    The engine refuses such an environment; the dialplan sees no plan and rings the dispatcher. The report
+    (with the hostile number left out) waits in AstDB and arrives with the next call's report.
     """
     lab.given_on_duty(f"{NEAREST}-op1")
     lab.call_from("0247000005%0AEXEC")
@@ -60,6 +125,24 @@ def test_caller_id_with_an_encoded_newline_still_reaches_a_human(lab: CallLab) -
         if e.get("event") == "answered" and str(e.get("caller", "")).lower() == "0247000005%0aexec"
     ]
     assert answered == [lab.settings.dispatcher_endpoint]
+    lab.call_from("0247000011")  # its hangup report collects the one kept in AstDB
+    record = lab.record(route_status="no plan")
+    assert record.caller == ""
+    assert record.answered_by == lab.settings.dispatcher_endpoint
+
+
+def test_caller_id_with_quotes_is_treated_as_unknown(lab: CallLab) -> None:
+    lab.given_on_duty(f"{NEAREST}-op1")
+    caller = "0247000012%22%3BEXEC"
+    lab.place("uac_caller_patient.xml", caller, "119")
+    answered = [
+        e["account"]
+        for e in read_events(lab.stack.bots_dir)
+        if e.get("event") == "answered" and str(e.get("caller", "")).startswith("0247000012")
+    ]
+    assert answered == [lab.settings.dispatcher_endpoint]
+    record = lab.record("", route_status="ok", timeout_s=10)
+    assert record.caller == "" and record.location_source is None
 
 
 def test_engine_stopped_sends_the_call_to_the_dispatcher(lab: CallLab) -> None:
@@ -70,9 +153,54 @@ def test_engine_stopped_sends_the_call_to_the_dispatcher(lab: CallLab) -> None:
     finally:
         lab.stack.engine.start()
     assert answered == [lab.settings.dispatcher_endpoint]
-    # And with the engine back, the same caller is routed normally again.
+    # And with the engine back, the same caller is routed normally again…
     answered, _ = lab.call_from("0247000007")
     assert answered == [f"{NEAREST}-op1"]
+    # … and the outage call has its record, from the report the dialplan kept meanwhile.
+    record = lab.record("0247000006", route_status="engine unreachable")
+    assert record.answered_by == lab.settings.dispatcher_endpoint
+
+
+@contextlib.contextmanager
+def _hung_engine(port: int) -> Iterator[None]:
+    """A server that accepts FastAGI connections and never says a word."""
+    listener = socket.create_server(("127.0.0.1", port))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+def test_engine_hung_does_not_hang_the_caller(lab: CallLab) -> None:
+    lab.given_on_duty(f"{NEAREST}-op1")
+    lab.stack.engine.stop()
+    try:
+        with _hung_engine(lab.settings.agi_port):
+            started = time.monotonic()
+            answered, _ = lab.call_from("0247000013")
+            took = time.monotonic() - started
+    finally:
+        lab.stack.engine.start()
+    assert answered == [lab.settings.dispatcher_endpoint]
+    assert took < lab.settings.agi_timeout_s + 6  # the AGI guard, ringing, 1.5 s of talk
+    lab.call_from("0247000014")
+    record = lab.record("0247000013", route_status="engine hung")
+    assert record.answered_by == lab.settings.dispatcher_endpoint
 
 
 def test_engine_crashing_halfway_is_not_trusted(lab: CallLab) -> None:

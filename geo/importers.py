@@ -1,0 +1,141 @@
+"""`siaga import areas|facilities|callers`: file → checks → database, all or nothing unless asked.
+
+Each import runs in one transaction. By default any bad row rejects the whole file (every problem listed
+by line or feature number); with `skip_bad` the good rows land and the bad ones are returned as skipped.
+Checks that need what is already stored (a parent kecamatan, a facility's area) read it in the same
+transaction, so a file of desa can follow a file of kecamatan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from geo.areas import PropertyMap, parse_area_features, read_feature_collection
+from geo.callers import parse_callers_csv
+from geo.facilities import parse_facilities_csv
+from geo.model import FacilityRow
+from geo.parsed import Parsed
+from geo.progress import ImportReport, QuietReport
+from geo.store import area_levels, write_areas, write_callers, write_facilities
+from siaga.dataerrors import DataError, RowError
+
+
+class ImportRejected(DataError):
+    """Bad rows and no `--skip-bad`: nothing was written."""
+
+    def __init__(self, errors: list[RowError], good: int) -> None:
+        super().__init__(errors)
+        self.good = good
+
+
+@dataclass
+class ImportResult:
+    what: str
+    source: str
+    imported: int
+    skipped: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"imported {self.imported:,} {self.what} from {self.source}"
+        extra = []
+        if self.skipped:
+            lines = len({e.line for e in self.skipped})
+            extra.append(f"{lines} bad {'feature' if self.what == 'areas' else 'row'}(s) skipped")
+        if self.warnings:
+            extra.append(f"{len(self.warnings)} warning(s)")
+        return text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _decide(parsed: Parsed[object], source: str, skip_bad: bool, report: ImportReport) -> None:
+    report.warn(parsed.warnings)
+    if parsed.errors and not skip_bad:
+        raise ImportRejected(parsed.errors, len(parsed.rows))
+    if not parsed.rows:
+        problems = parsed.errors or [RowError(source, 0, None, "no rows to import")]
+        raise ImportRejected(problems, 0)
+
+
+def import_areas(
+    engine: Engine,
+    path: Path,
+    *,
+    mapping: PropertyMap | None = None,
+    skip_bad: bool = False,
+    replace: bool = False,
+    report: ImportReport | None = None,
+) -> ImportResult:
+    report = report or QuietReport()
+    source = str(path)
+    features = read_feature_collection(path)
+    with Session(engine) as session, session.begin():
+        known = {} if replace else area_levels(session)
+        parsed = parse_area_features(features, source, mapping, known, report.step("checking areas"))
+        _decide(parsed, source, skip_bad, report)  # type: ignore[arg-type]
+        count = write_areas(session, parsed.rows, replace=replace, progress=report.step("writing areas"))
+        if replace:
+            codes = {a.code for a in parsed.rows}
+            orphans = [
+                c
+                for c, a in session.execute(select(FacilityRow.code, FacilityRow.area_code))
+                if a not in codes
+            ]
+            if orphans:
+                report.warn(
+                    [
+                        RowError(
+                            source,
+                            0,
+                            None,
+                            f"{len(orphans)} stored facilities (e.g. {orphans[0]!r}) name areas no longer "
+                            "stored: import the facilities again",
+                        )
+                    ]
+                )
+    return ImportResult("areas", source, count, parsed.errors, list(report.warnings))
+
+
+def import_facilities(
+    engine: Engine,
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    replace: bool = False,
+    report: ImportReport | None = None,
+) -> ImportResult:
+    report = report or QuietReport()
+    source = str(path)
+    with Session(engine) as session, session.begin():
+        known = set(area_levels(session))
+        if not known:
+            raise ImportRejected(
+                [RowError(source, 0, None, "no areas in the database: run `siaga import areas FILE` first")],
+                0,
+            )
+        parsed = parse_facilities_csv(path, known, report.step("checking facilities"))
+        _decide(parsed, source, skip_bad, report)  # type: ignore[arg-type]
+        count = write_facilities(
+            session, parsed.rows, replace=replace, progress=report.step("writing facilities")
+        )
+    return ImportResult("facilities", source, count, parsed.errors, list(report.warnings))
+
+
+def import_callers(
+    engine: Engine,
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    replace: bool = False,
+    report: ImportReport | None = None,
+) -> ImportResult:
+    report = report or QuietReport()
+    source = str(path)
+    with Session(engine) as session, session.begin():
+        parsed = parse_callers_csv(path, report.step("checking callers"))
+        _decide(parsed, source, skip_bad, report)  # type: ignore[arg-type]
+        count = write_callers(session, parsed.rows, replace=replace, progress=report.step("writing callers"))
+    return ImportResult("callers", source, count, parsed.errors, list(report.warnings))

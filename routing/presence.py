@@ -1,0 +1,31 @@
+"""Is an on-duty operator's phone able to ring? Asterisk's device state, turned into a skip reason.
+
+The router asks once per call for every candidate endpoint (the AGI edge batches the question into one
+`GET FULL VARIABLE` of `${DEVICE_STATE(PJSIP/…)}`), so an unregistered softphone costs the caller nothing:
+it is skipped with its reason instead of being rung for its full timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+DeviceStates = Callable[[Sequence[str]], Mapping[str, str]]
+"""Endpoint names → Asterisk device state (NOT_INUSE, UNAVAILABLE, INUSE, …); unknown ones may be absent."""
+
+_UNREACHABLE = {
+    "UNAVAILABLE": "softphone not registered",
+    "INVALID": "no such endpoint in Asterisk",
+}
+_BUSY = {"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"}
+
+
+def unreachable_reason(state: str | None) -> str | None:
+    """None when the phone can ring (or we cannot tell: UNKNOWN never costs a caller a target)."""
+    if state is None:
+        return None
+    state = state.strip().upper()
+    if state in _UNREACHABLE:
+        return _UNREACHABLE[state]
+    if state in _BUSY:
+        return "on another call"
+    return None

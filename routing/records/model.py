@@ -1,0 +1,63 @@
+"""Call-record tables. Times are UTC; `call_id` is Asterisk's UNIQUEID, the key every report carries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from siaga.db import Base
+
+
+class CallRecord(Base):
+    __tablename__ = "call_record"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, index=True, nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    caller: Mapped[str] = mapped_column(String(40), default="")
+    dialled: Mapped[str] = mapped_column(String(40), default="")
+    service: Mapped[str] = mapped_column(String(20), default="")
+    # ok | engine unreachable | engine hung | no plan | not routed (112 menu, unknown number)
+    route_status: Mapped[str] = mapped_column(String(40), default="")
+    location_source: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    location_label: Mapped[str] = mapped_column(String(200), default="")
+    area_code: Mapped[str] = mapped_column(String(20), default="")
+    area_name: Mapped[str] = mapped_column(String(200), default="")
+    plan_json: Mapped[str] = mapped_column(Text, default="")  # targets, skipped (with reasons), notes
+    outcome: Mapped[str | None] = mapped_column(
+        String(20), nullable=True
+    )  # answered | abandoned | unanswered
+    answered_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    answered_facility: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    answered_attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    time_to_answer_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    attempts: Mapped[list[CallAttempt]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallAttempt.n"
+    )
+
+
+class CallAttempt(Base):
+    __tablename__ = "call_attempt"
+    __table_args__ = (UniqueConstraint("call_record_id", "n"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_record_id: Mapped[int] = mapped_column(ForeignKey("call_record.id", ondelete="CASCADE"), index=True)
+    n: Mapped[int] = mapped_column(Integer)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    facility: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    facility_name: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    ring_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    outcome: Mapped[str] = mapped_column(
+        String(20)
+    )  # answered | no answer | busy | unavailable | caller hung up
+    dial_status: Mapped[str] = mapped_column(String(20))
+
+    call: Mapped[CallRecord] = relationship(back_populates="attempts")

@@ -1,0 +1,156 @@
+"""Events for the call record, as plain JSON-able dicts: what the engine decided, what the dialplan reports.
+
+The dialplan reports a call once, from its hangup handler, in two AGI arguments (so reporting costs a
+live call nothing and needs no GET round trips):
+
+    call      v1|<start>|<end>|<service>|<dialled>|<caller>|<route>
+    attempts  <n>|<dial>|<start>|<end>|<DIALSTATUS>|<DIALEDTIME_MS>|<ANSWEREDTIME_MS>;…
+
+`start`/`end` are epoch seconds with milliseconds; `route` is how the engine's plan went (ok, failed, hung,
+noplan, none). The same text is kept in AstDB when the engine cannot be reached and drained later. Every
+field is checked here: it crossed the AGI wire, so it is treated like any other input.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from routing.plan import RoutePlan
+
+MAX_REPORT_CHARS = 900
+MAX_ATTEMPTS = 20
+
+ROUTE_STATUSES = {
+    "ok": "ok",
+    "failed": "engine unreachable",
+    "hung": "engine hung",
+    "noplan": "no plan",
+    "none": "not routed",
+}
+OUTCOMES = {
+    "ANSWER": "answered",
+    "NOANSWER": "no answer",
+    "BUSY": "busy",
+    "CHANUNAVAIL": "unavailable",
+    "CONGESTION": "unavailable",
+    "CANCEL": "caller hung up",
+}
+_CALLER = re.compile(r"\+?[0-9]{0,32}")
+_DIALLED = re.compile(r"[0-9*#+]{0,32}|s")
+_SERVICE = re.compile(r"[a-z]{0,20}")
+_DIAL = re.compile(r"PJSIP/([A-Za-z0-9][A-Za-z0-9_-]{0,63})")
+_STATUS = re.compile(r"[A-Z]{0,20}")
+_MS = re.compile(r"[0-9]{0,9}")
+_EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,6})?")
+
+
+class ReportError(ValueError):
+    """A report field is not what the dialplan writes; the message names the field."""
+
+
+@dataclass(frozen=True)
+class AttemptReport:
+    n: int
+    endpoint: str
+    started: float  # epoch seconds
+    ring_s: float | None
+    dial_status: str
+    outcome: str
+    answered: bool
+
+
+@dataclass(frozen=True)
+class CallReport:
+    call_id: str
+    started: float
+    ended: float
+    service: str
+    dialled: str
+    caller: str
+    route_status: str
+    attempts: tuple[AttemptReport, ...]
+
+
+def _epoch(text: str, field: str) -> float:
+    if not _EPOCH.fullmatch(text):
+        raise ReportError(f"{field}: {text[:20]!r} is not an epoch time")
+    value = float(text)
+    if not math.isfinite(value):
+        raise ReportError(f"{field}: not finite")
+    return value
+
+
+def _check(pattern: re.Pattern[str], text: str, field: str) -> str:
+    if not pattern.fullmatch(text):
+        raise ReportError(f"{field}: {text[:20]!r} is not allowed here")
+    return text
+
+
+def parse_report(call_id: str, call: str, attempts: str) -> CallReport:
+    if len(call) + len(attempts) > MAX_REPORT_CHARS:
+        raise ReportError(f"report: longer than {MAX_REPORT_CHARS} characters")
+    fields = call.split("|")
+    if len(fields) != 7 or fields[0] != "v1":
+        raise ReportError(f"call: expected 'v1|start|end|service|dialled|caller|route', got {call[:40]!r}")
+    _, start, end, service, dialled, caller, route = fields
+    if route not in ROUTE_STATUSES:
+        raise ReportError(f"route: {route[:20]!r} is not one of {', '.join(ROUTE_STATUSES)}")
+    started = _epoch(start, "start")
+    ended = _epoch(end, "end") if end else started
+    parsed: list[AttemptReport] = []
+    for number, chunk in enumerate((c for c in attempts.split(";") if c), start=1):
+        if number > MAX_ATTEMPTS:
+            raise ReportError(f"attempts: more than {MAX_ATTEMPTS}")
+        parts = chunk.split("|")
+        if len(parts) != 7:
+            raise ReportError(f"attempt {number}: expected 7 fields, got {len(parts)}")
+        n, dial, a_start, a_end, status, dialed_ms, answered_ms = parts
+        if not n.isdigit() or not 0 < int(n) <= MAX_ATTEMPTS:
+            raise ReportError(f"attempt {number}: n {n[:5]!r} is not 1..{MAX_ATTEMPTS}")
+        match = _DIAL.fullmatch(dial)
+        if match is None:
+            raise ReportError(f"attempt {n}: dial {dial[:40]!r} is not PJSIP/<endpoint>")
+        _check(_STATUS, status, f"attempt {n} status")
+        _check(_MS, dialed_ms, f"attempt {n} DIALEDTIME_MS")
+        _check(_MS, answered_ms, f"attempt {n} ANSWEREDTIME_MS")
+        began = _epoch(a_start, f"attempt {n} start")
+        finished = _epoch(a_end, f"attempt {n} end") if a_end else ended
+        answered = status == "ANSWER"
+        if answered and dialed_ms and answered_ms:
+            ring = max(0.0, (int(dialed_ms) - int(answered_ms)) / 1000)
+        else:
+            ring = max(0.0, finished - began)
+        outcome = OUTCOMES.get(status, status.lower() or "caller hung up")
+        parsed.append(AttemptReport(int(n), match.group(1), began, round(ring, 3), status, outcome, answered))
+    return CallReport(
+        call_id,
+        started,
+        ended,
+        _check(_SERVICE, service, "service"),
+        _check(_DIALLED, dialled, "dialled"),
+        _check(_CALLER, caller, "caller"),
+        ROUTE_STATUSES[route],
+        tuple(parsed),
+    )
+
+
+def plan_event(
+    plan: RoutePlan, started: float | None = None, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What the engine decided, for the record (written by the `route` script after it answered);
+    `data` is `plan.to_json()` when the caller already has it."""
+    data = data if data is not None else plan.to_json()
+    return {"kind": "plan", "call_id": plan.call_id, "started": started, "plan": data}
+
+
+def outcome_event(report: CallReport, dispatcher_endpoint: str) -> dict[str, Any]:
+    """What happened to the call, for the record (from the `outcome` script)."""
+    return {
+        "kind": "outcome",
+        "call_id": report.call_id,
+        "dispatcher": dispatcher_endpoint,
+        "report": asdict(report),
+    }

@@ -1,0 +1,190 @@
+"""Who is asking and what they may touch: password hashes, sessions, CSRF tokens and kabupaten scope.
+
+Pure rules (`Principal.can_read`, `can_edit`) are separate from the session store so that every HTTP
+resource checks access the same way and the rules are testable without a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from web.errors import FieldError, Forbidden, InputError
+from web.model import WEB_ROLES, WebSession, WebUser
+
+SESSION_LIFETIME = timedelta(hours=12)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
+_KABUPATEN = re.compile(r"[0-9]{2}\.[0-9]{2}")
+MIN_PASSWORD = 8
+
+# scrypt at n=2**14, r=8 costs ~16 MiB and tens of milliseconds: cheap for a login, dear for a guesser.
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P)
+    enc = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${enc(salt).decode()}${enc(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# A hash to check against when the user does not exist, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_hex(8))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A logged-in user as the access rules see them."""
+
+    user_id: int
+    name: str
+    role: str
+    kabupaten: frozenset[str]  # empty: every kabupaten (admin, or an unrestricted viewer)
+    csrf_token: str = ""
+
+    @property
+    def national(self) -> bool:
+        return self.role == "admin" or not self.kabupaten
+
+    def can_read(self, kabupaten: str | None) -> bool:
+        return self.national or kabupaten in self.kabupaten
+
+    def can_edit(self, kabupaten: str | None) -> bool:
+        if self.role == "admin":
+            return True
+        return self.role == "supervisor" and kabupaten in self.kabupaten
+
+    @property
+    def can_edit_anything(self) -> bool:
+        return self.role in ("admin", "supervisor")
+
+    def require_read(self, kabupaten: str | None) -> None:
+        if not self.can_read(kabupaten):
+            raise Forbidden(f"{self.name} may not see kabupaten {kabupaten}")
+
+    def require_edit(self, kabupaten: str | None) -> None:
+        if not self.can_edit(kabupaten):
+            what = "edit anything (read-only)" if self.role == "viewer" else f"edit kabupaten {kabupaten}"
+            raise Forbidden(f"{self.name} may not {what}")
+
+
+def principal_of(user: WebUser, csrf_token: str = "") -> Principal:
+    return Principal(user.id, user.name, user.role, frozenset(user.kabupaten.split()), csrf_token)
+
+
+def add_user(
+    session: Session, name: str, role: str, kabupaten: Iterable[str], password: str, known_kabupaten: set[str]
+) -> WebUser:
+    """Create a user after checking every field; raises `InputError` listing each problem."""
+    scope = sorted(set(kabupaten))
+    errors: list[FieldError] = []
+    if not _NAME.fullmatch(name):
+        errors.append(
+            FieldError("name", "2-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        )
+    elif session.scalar(select(WebUser).where(WebUser.name == name)) is not None:
+        errors.append(FieldError("name", f"user {name!r} already exists"))
+    if role not in WEB_ROLES:
+        errors.append(FieldError("role", f"{role!r} is not one of {', '.join(WEB_ROLES)}"))
+    if role == "supervisor" and not scope:
+        errors.append(FieldError("kabupaten", "a supervisor needs at least one kabupaten"))
+    if role == "admin" and scope:
+        errors.append(FieldError("kabupaten", "an admin sees every kabupaten; give none"))
+    for code in scope:
+        if not _KABUPATEN.fullmatch(code):
+            errors.append(FieldError("kabupaten", f"{code!r} is not a kabupaten code such as 33.74"))
+        elif code not in known_kabupaten:
+            errors.append(FieldError("kabupaten", f"unknown kabupaten {code!r}"))
+    if len(password) < MIN_PASSWORD:
+        errors.append(FieldError("password", f"at least {MIN_PASSWORD} characters"))
+    if errors:
+        raise InputError(errors)
+    user = WebUser(
+        name=name,
+        role=role,
+        kabupaten=" ".join(scope),
+        password_hash=hash_password(password),
+        created_at=_now(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def log_in(session: Session, name: str, password: str) -> tuple[str, Principal]:
+    """Check the password and open a session; returns (cookie token, principal)."""
+    user = session.scalar(select(WebUser).where(WebUser.name == name))
+    if user is None:
+        verify_password(password, _DUMMY_HASH)
+        raise InputError([FieldError("password", "unknown user or wrong password")])
+    if not verify_password(password, user.password_hash):
+        raise InputError([FieldError("password", "unknown user or wrong password")])
+    now = _now()
+    session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    return token, principal_of(user, csrf)
+
+
+def session_principal(session: Session, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    row = session.execute(
+        select(WebSession, WebUser)
+        .join(WebUser, WebUser.id == WebSession.user_id)
+        .where(WebSession.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    web_session, user = row
+    if web_session.expires_at <= _now():
+        return None
+    return principal_of(user, web_session.csrf_token)
+
+
+def log_out(session: Session, token: str | None) -> None:
+    if token:
+        session.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return bool(expected) and given is not None and hmac.compare_digest(expected.encode(), given.encode())

@@ -1,0 +1,142 @@
+"""The console's app factory: services built once from `Settings`, routes mounted, errors turned into
+answers that name the field and the reason.
+
+Handlers stay thin (access check, schema, one service call, render); everything they need arrives
+through `web.deps`.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from siaga.db import make_engine
+from siaga.settings import Settings
+from siaga.settings import load as load_settings
+from web import session_http
+from web.calls import http as calls_http
+from web.calls.services import CallsService
+from web.coverage import http as coverage_http
+from web.coverage.mapsvg import MapRenderer
+from web.coverage.services import CoverageService
+from web.deps import Services
+from web.directory import http as directory_http
+from web.directory.services import DirectoryService, Registrations
+from web.errors import FieldError, Forbidden, InputError, NotFound, NotLoggedIn
+from web.pages import FragmentCache, render, safe_back
+from web.places import Places, load_places
+from web.rosters import http as rosters_http
+from web.rosters.services import RosterService
+
+# Each feature module has `pages` (HTML, left out of the OpenAPI spec) and `api` (mounted under /api).
+FEATURES = (session_http, rosters_http, coverage_http, directory_http, calls_http)
+
+API_DESCRIPTION = """Everything the supervisors' console does, for scripts: log in with `POST /api/login`
+(it sets the session cookie and returns a CSRF token); send that token as `X-CSRF-Token` with every
+POST, PATCH and DELETE. Bad input is answered with 422 and `{"errors": [{"field", "reason", "line"?}]}`,
+and nothing is changed; data of a kabupaten you do not hold is answered with 403."""
+
+
+def build_services(
+    settings: Settings,
+    engine: Engine | None = None,
+    places: Places | None = None,
+    registrations: Registrations | None = None,
+) -> Services:
+    places = places or load_places(settings)
+    return Services(
+        settings=settings,
+        engine=engine or make_engine(settings.db_url),
+        places=places,
+        rosters=RosterService(places),
+        coverage=CoverageService(places),
+        maps=MapRenderer(places),
+        directory=DirectoryService(places, registrations or Registrations.from_settings(settings)),
+        calls=CallsService(places),
+        fragments=FragmentCache(),
+    )
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    app = FastAPI(
+        title="siaga supervisors' console",
+        version="0.1.0",
+        description=API_DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.services = services or build_services(settings)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    for module in FEATURES:
+        app.include_router(module.pages, include_in_schema=False)
+        app.include_router(module.api, prefix="/api")
+    _error_handlers(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For `siaga web --workers N`: each worker process reads the settings the parent put in SIAGA_*."""
+    return serving(create_app(load_settings()))
+
+
+def serving(app: FastAPI) -> FastAPI:
+    """Before serving: the country's areas and facilities, loaded once, never become garbage; moving them
+    out of the collector's sight keeps its full passes (pauses every request would wait on) short."""
+    gc.collect()
+    gc.freeze()
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _problems(request: Request, status: int, title: str, errors: list[FieldError]) -> Response:
+    if _is_api(request):
+        return JSONResponse({"errors": [e.to_json() for e in errors]}, status_code=status)
+    return render(
+        request,
+        "problems.html",
+        None,
+        status_code=status,
+        title=title,
+        errors=errors,
+        back=safe_back(request),
+    )
+
+
+def _error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def bad_input(request: Request, exc: InputError) -> Response:
+        return _problems(request, 422, "Nothing was changed: please fix these problems", exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_schema(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for e in exc.errors():
+            loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
+            errors.append(FieldError(".".join(loc) or "request", str(e.get("msg", "invalid"))))
+        return _problems(request, 422, "Nothing was changed: please fix these problems", errors)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _problems(request, 403, "Not allowed", [FieldError("access", str(exc))])
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return _problems(request, 404, "Not found", [FieldError("id", str(exc))])
+
+    @app.exception_handler(NotLoggedIn)
+    async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse({"errors": [{"field": "session", "reason": "log in first"}]}, status_code=401)
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

@@ -1,0 +1,84 @@
+"""Facilities and areas as the console needs them: which kabupaten and kecamatan each facility is in.
+
+Loaded once when the app starts, from the database through `siaga.engine.load_areas` and
+`load_facilities` (the engine's own seams), so the console and the engine agree on every place.
+A facility's kabupaten is the kabupaten-level ancestor of its area (normally the parent of its
+kecamatan); it decides who may see and edit the facility.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from geo.areas import Area, AreaIndex
+from geo.facilities import Facility
+from siaga.engine import load_areas, load_facilities
+from siaga.settings import Settings
+
+
+@dataclass(frozen=True)
+class Places:
+    """Built once; every lookup a page makes is a dict access, even for the whole country."""
+
+    areas: AreaIndex
+    facilities: dict[str, Facility]
+    kabupaten_of: dict[str, str | None] = field(default_factory=dict)  # facility code → kabupaten code
+    kecamatan_of: dict[str, str | None] = field(default_factory=dict)  # facility code → kecamatan code
+    _kabupaten: list[Area] = field(default_factory=list)
+    _kecamatan_by_kabupaten: dict[str, list[Area]] = field(default_factory=dict)
+    _facilities_by_kabupaten: dict[str | None, list[Facility]] = field(default_factory=dict)
+    _all_facilities: list[Facility] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, areas: AreaIndex, facilities: list[Facility]) -> Places:
+        kabupaten: dict[str, str | None] = {}
+        kecamatan: dict[str, str | None] = {}
+        by_kabupaten: dict[str | None, list[Facility]] = {}
+        ordered = sorted(facilities, key=lambda f: (f.name, f.code))
+        for facility in ordered:
+            lineage = areas.lineage(facility.area_code)
+            kabupaten[facility.code] = next((a.code for a in lineage if a.level == "kabupaten"), None)
+            kecamatan[facility.code] = next((a.code for a in lineage if a.level == "kecamatan"), None)
+            by_kabupaten.setdefault(kabupaten[facility.code], []).append(facility)
+        kecamatan_by: dict[str, list[Area]] = {}
+        for area in areas.by_code.values():
+            if area.level == "kecamatan" and area.parent is not None:
+                kecamatan_by.setdefault(area.parent, []).append(area)
+        for found in kecamatan_by.values():
+            found.sort(key=lambda a: a.name)
+        kabupaten_areas = sorted(
+            (a for a in areas.by_code.values() if a.level == "kabupaten"), key=lambda a: a.code
+        )
+        return cls(
+            areas,
+            {f.code: f for f in facilities},
+            kabupaten,
+            kecamatan,
+            kabupaten_areas,
+            kecamatan_by,
+            by_kabupaten,
+            ordered,
+        )
+
+    def kabupaten_list(self) -> list[Area]:
+        return self._kabupaten
+
+    def area_name(self, code: str | None) -> str:
+        area = self.areas.by_code.get(code or "")
+        return area.name if area else (code or "—")
+
+    def facilities_in(self, kabupaten: set[str] | frozenset[str] | None) -> list[Facility]:
+        """Facilities of the given kabupaten (None: all), by name."""
+        if kabupaten is None:
+            return self._all_facilities
+        if len(kabupaten) == 1:
+            return self._facilities_by_kabupaten.get(next(iter(kabupaten)), [])
+        found = [f for code in kabupaten for f in self._facilities_by_kabupaten.get(code, [])]
+        return sorted(found, key=lambda f: (f.name, f.code))
+
+    def kecamatan_in(self, kabupaten: str) -> list[Area]:
+        return self._kecamatan_by_kabupaten.get(kabupaten, [])
+
+
+def load_places(settings: Settings) -> Places:
+    return Places.build(load_areas(settings), load_facilities(settings))
