@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from routing.records.model import CallRecord
 from siaga.db import Base
 
 WEB_ROLES = ("admin", "supervisor", "viewer")
@@ -54,12 +53,3 @@ class AuditEntry(Base):
     summary: Mapped[str] = mapped_column(Text)
     before: Mapped[list | dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[list | dict | None] = mapped_column(JSON, nullable=True)
-
-
-# Read paths of the console on the routing package's call records: a supervisor's calls list asks "calls
-# located in my kabupaten" (area codes are hierarchical, so a range) and "calls my facilities answered",
-# newest first. Without these, each such page walks a whole day of the country's calls (~10 ms at
-# 100,000 records); with them it is an index range (<1 ms). They belong with the table
-# (routing/records/model.py) once the records' owner takes them; created with new databases only.
-Index("ix_call_record_area_started", CallRecord.area_code, CallRecord.started_at)  # web.calls AREA_INDEX
-Index("ix_call_record_answered_started", CallRecord.answered_facility, CallRecord.started_at)

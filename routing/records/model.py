@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from siaga.db import Base
@@ -61,3 +61,10 @@ class CallAttempt(Base):
     dial_status: Mapped[str] = mapped_column(String(20))
 
     call: Mapped[CallRecord] = relationship(back_populates="attempts")
+
+
+# The supervisors' console asks "calls located in my kabupaten" (area codes are hierarchical, so a range)
+# and "calls my facilities answered", newest first: without these a page walks a whole day of the
+# country's calls (~10 ms at 100,000 records), with them it is an index range (<1 ms).
+Index("ix_call_record_area_started", CallRecord.area_code, CallRecord.started_at)
+Index("ix_call_record_answered_started", CallRecord.answered_facility, CallRecord.started_at)

@@ -33,7 +33,7 @@ PAGE = 50
 LIVE_WINDOW = timedelta(hours=1)  # a record without an outcome older than this is a lost report, not live
 TARGETS_S = (15, 20)
 FIGURES_TTL_S = 10.0
-AREA_INDEX = "ix_call_record_area_started"  # declared in web.model
+AREA_INDEX = "ix_call_record_area_started"  # declared in routing.records.model
 ANSWERED_INDEX = "ix_call_record_answered_started"
 
 
