@@ -97,7 +97,13 @@ class Router:
             if location.area_code:
                 lineage = self.region.areas.lineage(location.area_code)
             else:
-                lineage = self.region.areas.containing(location.lat, location.lon)
+                placement = self.region.areas.place(location.lat, location.lon)
+                lineage = placement.lineage
+                if placement.on_border_with:
+                    notes.append(
+                        f"location is on the border of {lineage[0].code} and "
+                        f"{', '.join(placement.on_border_with)}; {lineage[0].code} chosen"
+                    )
             areas = [AreaRef(a.code, a.name, a.level) for a in lineage]
             if not lineage:
                 notes.append("location is outside every known area; ranking by distance alone")

@@ -79,3 +79,9 @@ def test_at_most_max_targets_facilities_before_the_dispatcher() -> None:
     duties = [duty(f.code, "malam", "2026-11-22") for f in facilities]
     plan = _router(duties, facilities).decide(_call(), Location(-7.0, 110.30, "manual"))
     assert [t.facility for t in plan.targets] == ["p0", "p1", "p2", "dispatcher"]
+
+
+def test_point_on_a_kecamatan_border_is_placed_and_the_border_noted() -> None:
+    plan = _router([duty("near", "malam", "2026-11-22")]).decide(_call(), Location(-7.0, 110.40, "manual"))
+    assert plan.area[0].code == "33.74.01"
+    assert any("on the border of 33.74.01 and 33.74.02" in n for n in plan.notes)
