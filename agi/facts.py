@@ -85,19 +85,26 @@ def read_location_facts(session: VariableReader, header_name: str) -> tuple[dict
 
 
 def read_device_states(session: VariableReader, endpoints: Sequence[str]) -> Mapping[str, str]:
-    """`${DEVICE_STATE(PJSIP/x)}` for each endpoint, in batches of one command each."""
+    """`${DEVICE_STATE(PJSIP/x)}` for each endpoint, and its operator's away flag, in batches of one
+    command each. An operator who marked themselves away (`*46`, a Custom device state) is reported as
+    `AWAY` whatever their phone says, so the router skips them like an unregistered phone."""
     states: dict[str, str] = {}
     unique = list(dict.fromkeys(endpoints))
-    for start in range(0, len(unique), _STATES_PER_QUERY):
-        batch = unique[start : start + _STATES_PER_QUERY]
+    per_query = _STATES_PER_QUERY // 2
+    for start in range(0, len(unique), per_query):
+        batch = unique[start : start + per_query]
+        expressions = [f"${{{expr}}}" for e in batch for expr in (v.device_state(e), v.away_state(e))]
         try:
-            raw = session.get_full_variable(",".join(f"${{{v.device_state(e)}}}" for e in batch))
+            raw = session.get_full_variable(",".join(expressions))
         except UnsafeValueError:
             continue
         answers = (raw or "").split(",")
-        if len(answers) != len(batch):
+        if len(answers) != 2 * len(batch):
             continue  # unreadable: nobody is skipped on a guess
-        for endpoint, state in zip(batch, answers, strict=True):
-            if _STATE.fullmatch(state.strip()):
-                states[endpoint] = state.strip()
+        for n, endpoint in enumerate(batch):
+            state, away = answers[2 * n].strip(), answers[2 * n + 1].strip()
+            if away in v.AWAY_STATES:
+                states[endpoint] = v.AWAY
+            elif _STATE.fullmatch(state):
+                states[endpoint] = state
     return states

@@ -24,6 +24,7 @@ from agi.protocol import AgiCommandError, AgiSession
 from routing.plan import CallContext, LocationFacts, RoutePlan
 from routing.records.report import plan_event
 from routing.router import Router
+from routing.screenpop import attempt_texts, call_texts
 from routing.services import DEFAULT_SERVICE, SERVICES
 
 log = logging.getLogger("siaga.agi.route")
@@ -110,7 +111,7 @@ def context_from_env(
 
 
 def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:
-    """The plan as channel variables, ROUTE_STATUS last."""
+    """The plan as channel variables (with the operator's screen-pop texts), ROUTE_STATUS last."""
     pairs: list[tuple[str, str]] = []
     for n, target in enumerate(plan.targets, start=1):
         pairs.append((v.route_n(n), target.dial))
@@ -118,6 +119,10 @@ def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:
     pairs.append((v.ROUTE_AREA, plan.area[0].code if plan.area else ""))
     pairs.append((v.ROUTE_LOCATION_SOURCE, plan.location.source if plan.location else "none"))
     pairs.append((v.ROUTE_ASK_DIGITS, "1" if plan.ask_digits else "0"))
+    for header, text in call_texts(plan).items():
+        pairs.append((v.SCREENPOP_VARIABLES[header], text))
+    for n, text in enumerate(attempt_texts(plan), start=1):
+        pairs.append((v.screenpop_attempt_n(n), text))
     pairs.append((v.ROUTE_COUNT, str(len(plan.targets))))
     pairs.append((v.ROUTE_STATUS, v.STATUS_OK))
     return pairs

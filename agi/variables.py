@@ -13,13 +13,22 @@ Set by the `route` script in one `EXEC MSet` (one SET VARIABLE each where MSet f
     ROUTE_STATUS       "OK", written last: the dialplan trusts the ROUTE_* variables only when it sees it,
                        because a crashed engine still leaves AGISTATUS=SUCCESS
 
+Set by the `route` script in the same MSet, before ROUTE_STATUS, for the operator's screen-pop
+(routing/screenpop.py builds the texts; the `siaga-screenpop` pre-dial handler turns them into X-Siaga-*
+headers on each INVITE to an operator). The leading "_" makes Asterisk copy them to the dialled channel:
+
+    _SIAGA_POP_CALL, _SIAGA_POP_CALLER, _SIAGA_POP_LOCATION, _SIAGA_POP_SOURCE, _SIAGA_POP_ACCURACY,
+    _SIAGA_POP_AREA, _SIAGA_POP_SERVICE   the same on every attempt
+    SIAGA_POP_ATTEMPT_1..n                 "2 of 3; Puskesmas Gayamsari did not answer"; siaga-attempt
+                                           copies the one it dials into _SIAGA_POP_ATTEMPT
+
 Set by the `outcome` script:
 
     OUTCOME_STATUS     "OK" once the call's report is in the engine's spool; otherwise the dialplan keeps
                        the report in AstDB (family PENDING_FAMILY) for a later `outcome` to collect
 
 Read by the engine with GET FULL VARIABLE (functions, not variables): GEOLOC_EFFECTIVE, GEOLOC_FORMAT,
-carrier_header(name), TRUNK_ENDPOINT, device_state(endpoint).
+carrier_header(name), TRUNK_ENDPOINT, device_state(endpoint), away_state(endpoint).
 
 Dialplan-only (set and read in dialplans/siaga.conf; listed so no name is typed twice in Python):
 
@@ -56,6 +65,22 @@ SIAGA_CURRENT = "SIAGA_CURRENT"
 IVR_ARG_PREFIX = "ivr:"
 
 
+SCREENPOP_VARIABLES = {
+    "X-Siaga-Call": "_SIAGA_POP_CALL",
+    "X-Siaga-Caller": "_SIAGA_POP_CALLER",
+    "X-Siaga-Location": "_SIAGA_POP_LOCATION",
+    "X-Siaga-Location-Source": "_SIAGA_POP_SOURCE",
+    "X-Siaga-Accuracy": "_SIAGA_POP_ACCURACY",
+    "X-Siaga-Area": "_SIAGA_POP_AREA",
+    "X-Siaga-Service": "_SIAGA_POP_SERVICE",
+}
+"""Screen-pop header → the inheritable variable the engine sets (the dialplan reads it without the "_")."""
+
+
+def screenpop_attempt_n(n: int) -> str:
+    return f"SIAGA_POP_ATTEMPT_{n}"
+
+
 def route_n(n: int) -> str:
     return f"ROUTE_{n}"
 
@@ -66,6 +91,18 @@ def route_timeout_n(n: int) -> str:
 
 def carrier_header(name: str) -> str:
     return f"PJSIP_HEADER(read,{name})"
+
+
+AWAY = "AWAY"
+"""Pseudo device state for an operator who paused themselves; routing/presence.py gives its reason."""
+AWAY_STATES = {"INUSE", "BUSY"}
+"""Values of the away flag that mean "away"; `*47` sets NOT_INUSE, a never-set flag reads UNKNOWN."""
+
+
+def away_state(endpoint: str) -> str:
+    """The operator's away flag: a Custom device state the siaga-operators feature codes *46/*47 set
+    (Asterisk keeps Custom states in AstDB, so a pause survives a restart)."""
+    return f"DEVICE_STATE(Custom:siaga-away-{endpoint})"
 
 
 def device_state(endpoint: str) -> str:

@@ -36,7 +36,7 @@ from shapely.geometry import Point
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from geo.areas import Area  # noqa: E402
+from geo.areas import Area, Placement  # noqa: E402
 from geo.bounds import INDONESIA_LAT, INDONESIA_LON  # noqa: E402
 from geo.distance import Ranked, rank_facilities  # noqa: E402
 from geo.synthetic import random_points  # noqa: E402
@@ -53,13 +53,17 @@ class NaiveAreas:
         self.by_code = by_code
         self._shaped = [a for a in by_code.values() if a.geometry is not None]
 
-    def containing(self, lat: float, lon: float) -> list[Area]:
+    def place(self, lat: float, lon: float) -> Placement:
         point = Point(lon, lat)
         inside = [a for a in self._shaped if a.geometry.covers(point)]  # type: ignore[union-attr]
         if not inside:
-            return []
+            return Placement([])
         deepest = max(a.depth for a in inside)
-        return self.lineage(min(a.code for a in inside if a.depth == deepest))
+        codes = sorted(a.code for a in inside if a.depth == deepest)
+        return Placement(self.lineage(codes[0]), tuple(codes[1:]))
+
+    def containing(self, lat: float, lon: float) -> list[Area]:
+        return self.place(lat, lon).lineage
 
     def lineage(self, code: str) -> list[Area]:
         chain: list[Area] = []

@@ -2,7 +2,9 @@
 
 The router asks once per call for every candidate endpoint (the AGI edge batches the question into one
 `GET FULL VARIABLE` of `${DEVICE_STATE(PJSIP/…)}`), so an unregistered softphone costs the caller nothing:
-it is skipped with its reason instead of being rung for its full timeout.
+it is skipped with its reason instead of being rung for its full timeout. An operator who marked
+themselves away from their softphone (`*46`; `*47` is back) is reported as the pseudo-state AWAY and
+skipped the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ DeviceStates = Callable[[Sequence[str]], Mapping[str, str]]
 _UNREACHABLE = {
     "UNAVAILABLE": "softphone not registered",
     "INVALID": "no such endpoint in Asterisk",
+    "AWAY": "operator away (paused)",
 }
 _BUSY = {"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"}
 

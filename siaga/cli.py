@@ -21,7 +21,7 @@ log = logging.getLogger("siaga")
 SERVICE_CHOICES = ("emergency", "consultation")
 
 # Packages that add their own subcommands through a `register(subparsers)` function.
-COMMAND_MODULES: tuple[str, ...] = ("geo.cli", "web.cli", "shifts.cli", "routing.cli")
+COMMAND_MODULES: tuple[str, ...] = ("geo.cli", "web.cli", "shifts.cli", "routing.cli", "siaga.replay")
 
 
 # -- serve ---------------------------------------------------------------------------------------------

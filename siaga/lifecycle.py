@@ -24,7 +24,7 @@ from siaga.db import make_engine
 from siaga.pbx import asterisk_for
 from siaga.settings import Settings
 from siaga.stack import Stack
-from softphone.bots import Bot
+from softphone.bots import Bot, behaviours_from_staff_csv
 
 
 class LifecycleError(RuntimeError):
@@ -70,6 +70,17 @@ def operator_endpoints(settings: Settings) -> list[str]:
     return sorted(endpoints | {settings.dispatcher_endpoint})
 
 
+def bot_behaviours(settings: Settings) -> dict[str, Bot]:
+    """Ring delays and no-answer operators for `--bots`, from the region's staff.csv (optional columns)."""
+    path = settings.region_dir / "staff.csv"
+    if not path.exists():
+        return {}
+    try:
+        return behaviours_from_staff_csv(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise LifecycleError(f"{path}: {exc}") from None
+
+
 def up(settings: Settings, *, bots: bool) -> StackState:
     state = read_state(settings)
     if state is not None and alive(state.asterisk_pid):
@@ -79,7 +90,8 @@ def up(settings: Settings, *, bots: bool) -> StackState:
     stack = Stack(settings)
     endpoints = operator_endpoints(settings) if bots else []
     try:
-        stack.start([Bot(e) for e in endpoints], detached=True)
+        behaviours = bot_behaviours(settings) if bots else {}
+        stack.start([behaviours.get(e, Bot(e)) for e in endpoints], detached=True)
     except BaseException:
         stack.stop()
         raise

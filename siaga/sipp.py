@@ -44,6 +44,7 @@ def place_calls(
     scenario: str = "uac_caller.xml",
     concurrent: int = 1,
     timeout_s: int = 300,
+    rate: float = 10,
 ) -> SippRun:
     """Place (caller, dialled, …) calls in order; SIPp's exit code is non-zero when any call failed.
 
@@ -72,7 +73,7 @@ def place_calls(
         "-l",
         str(concurrent),
         "-r",
-        "10",
+        f"{rate:g}",
         "-nostdin",
         "-i",
         "127.0.0.1",

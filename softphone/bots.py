@@ -6,7 +6,9 @@ writes its events to DIR/bots-N.jsonl; tests read those files to learn which ope
 
 from __future__ import annotations
 
+import csv
 import ctypes
+import io
 import json
 import os
 import signal
@@ -36,6 +38,35 @@ class Bot:
     username: str
     answer_after_s: float = 0.0
     no_answer: bool = False
+
+
+BEHAVIOUR_COLUMNS = ("bot_answer_after_s", "bot_no_answer")
+_TRUE = {"1", "yes", "true", "y"}
+
+
+def behaviours_from_staff_csv(text: str) -> dict[str, Bot]:
+    """Bots with a ring delay or no answer, from the optional `bot_answer_after_s` / `bot_no_answer`
+    columns of a staff CSV (keyed by its `endpoint`, else `staff_id`). Failover tests and demos describe
+    slow and absent operators next to the staff they stand for; rows without either value are left out
+    (they get the default bot), and a bad value is an error naming its line, not a silently prompt bot."""
+    reader = csv.DictReader(io.StringIO(text))
+    if not set(BEHAVIOUR_COLUMNS) & set(reader.fieldnames or []):
+        return {}
+    bots: dict[str, Bot] = {}
+    for line, row in enumerate(reader, start=2):
+        endpoint = (row.get("endpoint") or row.get("staff_id") or "").strip()
+        delay_raw = (row.get("bot_answer_after_s") or "").strip()
+        no_answer = (row.get("bot_no_answer") or "").strip().lower() in _TRUE
+        if not endpoint or (not delay_raw and not no_answer):
+            continue
+        try:
+            delay = float(delay_raw) if delay_raw else 0.0
+        except ValueError:
+            raise ValueError(f"staff line {line}: bot_answer_after_s {delay_raw!r} is not seconds") from None
+        if not 0 <= delay <= 120:
+            raise ValueError(f"staff line {line}: bot_answer_after_s must be 0..120 s")
+        bots[endpoint] = Bot(endpoint, answer_after_s=delay, no_answer=no_answer)
+    return bots
 
 
 def read_events(directory: str | Path) -> list[Event]:

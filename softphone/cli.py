@@ -28,6 +28,7 @@ from softphone.events import (
     Event,
     EventSink,
 )
+from softphone.keys import AWAY_CODE, HELP, Command, parse_line
 from softphone.phone import (
     DEFAULT_SERVER,
     MAX_OPERATORS,
@@ -68,6 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--events", metavar="FILE", help="append every event to FILE as a JSON line")
     parser.add_argument("--json", action="store_true", help="print events as JSON lines instead of text")
+    parser.add_argument(
+        "--keys", action="store_true",
+        help="read commands from stdin even when it is not a terminal (DTMF digits, a, h, away, back)",
+    )  # fmt: skip
     parser.add_argument(
         "--register-timeout", type=float, default=10.0, metavar="SECONDS",
         help="exit 1 unless every user registers within this time (default 10)",
@@ -125,6 +130,32 @@ def _validate(args: argparse.Namespace) -> tuple[float, dict[str, float]]:
     return _answer_delays(args.answer_after, users)
 
 
+_POP_LINES = (
+    ("attempt", "X-Siaga-Attempt"),
+    ("service", "X-Siaga-Service"),
+    ("caller", "X-Siaga-Caller"),
+    ("area", "X-Siaga-Area"),
+    ("location", "X-Siaga-Location"),
+    ("call id", "X-Siaga-Call"),
+)
+
+
+def _screen_pop(headers: dict[str, str]) -> list[str]:
+    """The router's X-Siaga-* headers as labelled lines, the attempt first (is this call a failover?);
+    they are removed from `headers`, so what is left is shown raw."""
+    lines: list[str] = []
+    for label, name in _POP_LINES:
+        value = headers.pop(name, None)
+        if value is None:
+            continue
+        if name == "X-Siaga-Location":
+            source = headers.pop("X-Siaga-Location-Source", "?")
+            accuracy = headers.pop("X-Siaga-Accuracy", "?")
+            value = f"{value}  [source {source}, accuracy {accuracy}]"
+        lines.append(f"    {label + ':':<10}{value}")
+    return lines
+
+
 def format_event(event: Event) -> str:
     """One readable line (an incoming call gets a small block) for an operator watching a terminal."""
     who = f"[{event.get('account', '?')}]"
@@ -140,9 +171,12 @@ def format_event(event: Event) -> str:
     if kind == INCOMING:
         name = event.get("display_name")
         lines = [f"{who} incoming call from {caller}" + (f' ("{name}")' if name and name != caller else "")]
+        headers: dict[str, str] = dict(event.get("headers") or {})
+        lines += _screen_pop(headers)
         lines.append(f"    sip call-id: {event.get('sip_call_id')}")
-        headers: dict[str, str] = event.get("headers") or {}
-        lines += [f"    {name}: {value}" for name, value in headers.items()] or ["    (no X- headers)"]
+        lines += [f"    {name}: {value}" for name, value in headers.items()]
+        if len(lines) == 2:
+            lines.append("    (no X- headers)")
         return "\n".join(lines)
     if kind == ANSWERED:
         return f"{who} answered call from {caller}"
@@ -247,6 +281,11 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
                 file=status_out,
                 flush=True,
             )
+            if args.keys or sys.stdin.isatty():
+                print(HELP, file=status_out, flush=True)
+                threading.Thread(
+                    target=_read_keys, args=(phone, args.user[0], status_out, stop), daemon=True
+                ).start()
             while not stop.wait(0.5):
                 if not phone.alive:
                     print("softphone: the pjsua loop stopped unexpectedly", file=sys.stderr)
@@ -254,6 +293,39 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
             return 0
         finally:
             phone.close()
+
+
+def run_command(phone: Softphone, user: str, command: Command) -> str:
+    """Carry out one keyboard command; returns what to tell the operator."""
+    if command.action == "dtmf":
+        return f"DTMF {command.argument} sent on {phone.send_dtmf(command.argument)} call(s)"
+    if command.action == "answer":
+        return f"answered {phone.answer_ringing()} call(s)"
+    if command.action == "hangup":
+        phone.hangup_all()
+        return "hung up"
+    if command.action == "dial":
+        state = "away" if command.argument == AWAY_CODE else "back"
+        phone.dial(user, command.argument)
+        return f"{user}: marked {state} ({command.argument})"
+    if command.action == "help":
+        return HELP
+    if command.action == "unknown":
+        return f"unknown command {command.argument!r}; {HELP}"
+    return ""
+
+
+def _read_keys(phone: Softphone, user: str, out: Any, stop: threading.Event) -> None:
+    """Stdin lines → commands until EOF; presence (away/back) applies to the first --user."""
+    for line in sys.stdin:
+        if stop.is_set():
+            return
+        try:
+            said = run_command(phone, user, parse_line(line))
+        except (RuntimeError, ValueError) as exc:
+            said = f"failed: {exc}"
+        if said:
+            print(f"softphone: {said}", file=out, flush=True)
 
 
 def _wait_registered(phone: Softphone, timeout_s: float, stop: threading.Event) -> bool:

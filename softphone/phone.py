@@ -138,6 +138,7 @@ class _CallLeg(pj.Call):
         self.slot = call_id
         self.answered = False
         self.ended = False
+        self.outgoing = False
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
@@ -257,6 +258,18 @@ class Softphone:
 
     def hangup_all(self) -> None:
         self._call(self._hangup_calls)
+
+    def answer_ringing(self) -> int:
+        """Answer every call still ringing (an operator at the keyboard); returns how many."""
+        return self._call(self._answer_ringing)
+
+    def send_dtmf(self, digits: str) -> int:
+        """Send `digits` (RFC 4733) on every answered call; returns on how many calls."""
+        return self._call(lambda: self._send_dtmf(digits))
+
+    def dial(self, username: str, extension: str) -> None:
+        """Call `extension` at the operator's server as `username` (feature codes such as *46 away)."""
+        self._call(lambda: self._dial(username, extension))
 
     def close(self, timeout_s: float = 15.0) -> None:
         """Hang up, unregister every operator, destroy the endpoint. Idempotent."""
@@ -508,6 +521,42 @@ class Softphone:
                 call.hangup(pj.CallOpParam())
             except RuntimeError:
                 log.debug("hangup of call %s failed", call.id, exc_info=True)
+
+    def _answer_ringing(self) -> int:
+        count = 0
+        for call in list(self._calls.values()):
+            if call.ended or call.answered or call.outgoing:
+                continue
+            ok = pj.CallOpParam()
+            ok.statusCode = pj.StatusCode.OK
+            try:
+                call.answer(ok)
+                count += 1
+            except RuntimeError:
+                log.debug("answer of call %s failed", call.slot, exc_info=True)
+        return count
+
+    def _send_dtmf(self, digits: str) -> int:
+        count = 0
+        for call in list(self._calls.values()):
+            if call.answered and not call.ended:
+                try:
+                    call.dialDtmf(digits)
+                    count += 1
+                except RuntimeError:
+                    log.debug("DTMF on call %s failed", call.slot, exc_info=True)
+        return count
+
+    def _dial(self, username: str, extension: str) -> None:
+        account = self._accounts.get(username)
+        if account is None:
+            raise ValueError(f"{username!r} is not an operator of this softphone")
+        call = _CallLeg(self, account, -1)
+        call.outgoing = True
+        call.context = {"caller": username, "dialled": extension, "headers": {}}
+        call.makeCall(f"sip:{extension}@{account.settings.server}", pj.CallOpParam(True))
+        call.slot = call.id
+        self._calls[call.slot] = call
 
     def _pump_until(self, done: Callable[[], bool], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -197,7 +197,7 @@ def test_cli_runs_until_sigterm_then_unregisters(asterisk_rig: AsteriskRig, tmp_
             proc.wait()
     assert proc.returncode == 0, err
     assert "incoming call from 0248000111" in out
-    assert "    X-Siaga-Area: 3374" in out
+    assert "    area:     3374" in out  # the screen-pop block labels X-Siaga-Area
     assert f"[{user}] unregistered" in out
     assert user not in asterisk_rig.contacts()
 

@@ -106,12 +106,22 @@ def test_incoming_call_is_shown_as_a_readable_block() -> None:
         caller="0248312345",
         display_name="Budi",
         sip_call_id="abc",
-        headers={"X-Siaga-Area": "3374"},
+        headers={
+            "X-Siaga-Area": "Gayamsari (33.74.04)",
+            "X-Siaga-Location": "-6.99180 110.44490",
+            "X-Siaga-Location-Source": "pidf-lo",
+            "X-Siaga-Accuracy": "12 m",
+            "X-Siaga-Attempt": "2 of 3; Puskesmas Halmahera did not answer",
+            "X-Other": "kept",
+        },
     )
     assert format_event(event).splitlines() == [
         '[pkm-gayamsari-op1] incoming call from 0248312345 ("Budi")',
+        "    attempt:  2 of 3; Puskesmas Halmahera did not answer",
+        "    area:     Gayamsari (33.74.04)",
+        "    location: -6.99180 110.44490  [source pidf-lo, accuracy 12 m]",
         "    sip call-id: abc",
-        "    X-Siaga-Area: 3374",
+        "    X-Other: kept",
     ]
     ended = make_event("disconnected", "op1", caller="08", answered=False, status_code=487, reason="Gone")
     assert format_event(ended) == "[op1] call from 08 ended unanswered (487 Gone)"
