@@ -8,22 +8,21 @@ call should end where it does under it.
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
-from geo.facilities import load_facilities_csv
 from shifts.roster_csv import ParsedRoster, parse_roster_csv
 from shifts.store import known_staff, write_roster
 from siaga.db import make_engine
+from siaga.engine import facility_zones
 from siaga.sample import load_sample_places, sample_staff
 from siaga.settings import SAMPLE_REGION, Settings
-from siaga.sipp import free_udp_port
 from siaga.stack import Stack
 from softphone.bots import Bot
+from tests.telephony.conftest import lab_settings
 
 # Operators on duty now, and how their bots behave (None: on duty but no softphone registered).
 ON_DUTY: dict[str, Bot | None] = {
@@ -46,12 +45,6 @@ class ReplayLab:
     stack: Stack
 
 
-def _free_tcp_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _roster(settings: Settings) -> None:
     now = datetime.now(UTC)
     rows = ["facility_code,staff_id,start,end"]
@@ -61,7 +54,7 @@ def _roster(settings: Settings) -> None:
     for endpoint in OFF_SHIFT:
         start, end = now - timedelta(hours=7), now - timedelta(minutes=1)
         rows.append(f"{endpoint.rsplit('-', 1)[0]},{endpoint},{start.isoformat()},{end.isoformat()}")
-    zones = {f.code: f.timezone for f in load_facilities_csv(settings.facilities_path)}
+    zones = facility_zones(settings)
     with Session(make_engine(settings.db_url)) as session, session.begin():
         parsed = parse_roster_csv("\n".join(rows) + "\n", "replay roster", zones, known_staff(session))
         write_roster(session, parsed, replace=True)
@@ -70,19 +63,7 @@ def _roster(settings: Settings) -> None:
 @pytest.fixture(scope="module")
 def replay_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayLab]:
     data_dir = tmp_path_factory.mktemp("replay")
-    settings = dataclasses.replace(
-        Settings(),
-        data_dir=data_dir,
-        sip_port=free_udp_port(),
-        agi_port=_free_tcp_port(),
-        agi_workers=2,
-        ring_timeout_s=4,
-        dispatcher_timeout_s=20,
-        roster_refresh_s=0.2,
-        ivr_attempts=1,
-        ivr_digit_timeout_s=2,
-        records_retry_s=0.2,
-    )
+    settings = lab_settings(data_dir)
     assert settings.region_dir == SAMPLE_REGION
     load_sample_places(
         make_engine(settings.db_url),

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from geo.facilities import load_facilities_csv
 from routing.records.model import CallRecord
 from routing.records.store import recent_calls
 from shifts.roster_csv import ParsedRoster, parse_roster_csv
 from shifts.store import known_staff, write_roster
 from siaga.db import make_engine
+from siaga.engine import facility_zones
 from siaga.sample import load_sample_places, sample_staff
 from siaga.settings import SAMPLE_REGION, Settings
 from siaga.sipp import free_udp_port, place_calls
@@ -69,7 +69,7 @@ class CallLab:
                 f"{endpoint.rsplit('-', 1)[0]},{endpoint},{(now - timedelta(hours=7)).isoformat()},"
                 f"{(now - timedelta(minutes=1)).isoformat()}"
             )
-        zones = {f.code: f.timezone for f in load_facilities_csv(self.settings.facilities_path)}
+        zones = facility_zones(self.settings)
         with Session(make_engine(self.settings.db_url)) as session, session.begin():
             parsed = parse_roster_csv("\n".join(rows) + "\n", "test roster", zones, known_staff(session))
             write_roster(session, parsed, replace=True)
@@ -191,10 +191,9 @@ def _callers_file(directory: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
-    data_dir = tmp_path_factory.mktemp("telephony")
-    settings = dataclasses.replace(
+def lab_settings(data_dir: Path) -> Settings:
+    """Settings for a stack of real parts in `data_dir` on free ports, with short timeouts for tests."""
+    return dataclasses.replace(
         Settings(),
         data_dir=data_dir,
         sip_port=free_udp_port(),
@@ -209,6 +208,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
         records_retry_s=0.2,
         # The scheduler runs, as in production: in its own child process, forked before any thread exists.
     )
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
+    data_dir = tmp_path_factory.mktemp("telephony")
+    settings = lab_settings(data_dir)
     assert settings.region_dir == SAMPLE_REGION
     # The sample's areas and facilities, and the test's own callers, into the lab's database.
     load_sample_places(
