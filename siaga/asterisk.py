@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from siaga.processes import alive
 from siaga.settings import REPO_ROOT
 
 log = logging.getLogger("siaga.asterisk")
@@ -185,9 +186,9 @@ class Asterisk:
         except AsteriskError as exc:
             log.warning("graceful stop failed (%s); sending SIGTERM", exc)
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and alive(pid):
             time.sleep(0.1)
-        if _alive(pid):
+        if alive(pid):
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
         log.info("Asterisk stopped (pid %d)", pid)
@@ -200,17 +201,3 @@ class Asterisk:
             if len(parts) >= 2 and parts[0] == "Contact:" and "/" in parts[1]:
                 found.add(parts[1].split("/", 1)[0])
         return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True

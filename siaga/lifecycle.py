@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from shifts.model import Staff
 from siaga.db import make_engine
 from siaga.pbx import asterisk_for
+from siaga.processes import alive
 from siaga.settings import Settings
 from siaga.stack import Stack
 from softphone.bots import Bot, behaviours_from_staff_csv
@@ -49,19 +50,6 @@ def read_state(settings: Settings) -> StackState | None:
         return StackState(**json.loads(state_path(settings).read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError):
         return None
-
-
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:  # a zombie of ours is not alive
-        return os.waitpid(pid, os.WNOHANG) == (0, 0)
-    except ChildProcessError:
-        return True
 
 
 def operator_endpoints(settings: Settings) -> list[str]:

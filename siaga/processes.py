@@ -32,6 +32,20 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def alive(pid: int | None) -> bool:
+    """Whether `pid` runs; a zombie child of ours (exited, not yet reaped) is reaped and counts as gone."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:  # not our child: kill(0) said it runs
+        return True
+
+
 def wait_for_port(
     host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None
 ) -> None:

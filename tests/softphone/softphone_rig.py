@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from siaga.asterisk import Asterisk, AsteriskConfig, AsteriskError, OperatorAccount, render_config
+from siaga.sipp import free_udp_port
 
 ASTERISK_ROOT = Path(os.environ.get("SIAGA_ASTERISK_ROOT", "/var/cache/siaga/asterisk-root"))
 DIAL_TIMEOUT_S = 4
@@ -52,12 +52,6 @@ def require_asterisk_root(root: Path = ASTERISK_ROOT) -> None:
         )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class AsteriskRig:
     """siaga's own Asterisk runner with the operators above and the rig's dialplan on a free port."""
@@ -82,7 +76,7 @@ class AsteriskRig:
 
 def start_asterisk(run_dir: Path, operators: Iterable[str], *, root: Path = ASTERISK_ROOT) -> AsteriskRig:
     require_asterisk_root(root)
-    sip_port = free_port()
+    sip_port = free_udp_port()
     config = AsteriskConfig(sip_bind=f"127.0.0.1:{sip_port}", trunk_context="rig-caller")
     render_config(
         run_dir,
@@ -123,7 +117,7 @@ def place_calls(
     inf.write_text("SEQUENTIAL\n" + "".join(f"{callee};{caller};{area};\n" for callee, caller, area in calls))
     cmd = [
         SIPP, "-sf", str(SCENARIO), "-inf", str(inf), rig.server,
-        "-i", "127.0.0.1", "-p", str(local_port or free_port()), "-nostdin", "-d", str(hold_ms),
+        "-i", "127.0.0.1", "-p", str(local_port or free_udp_port()), "-nostdin", "-d", str(hold_ms),
         "-m", str(len(calls)), "-l", str(concurrent), "-r", str(max(1, concurrent * 10)),
         "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-recv_timeout", "20000",
         "-trace_err", "-error_file", str(inf.with_suffix(".errors.log")),
