@@ -12,6 +12,7 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterable
@@ -55,6 +56,16 @@ class AsteriskConfig:
     min_ring_s: int = 8
     ivr_attempts: int = 2
     ivr_digit_timeout_s: int = 4
+    # Name resolution inside the root. No call may wait on DNS (a PSC in a disaster may lose its resolver):
+    # the host name and every address Asterisk needs per call are in its own hosts file, and media has an
+    # explicit address. `nameservers` is only for what an operator configures by name (a carrier trunk);
+    # empty means the host's resolv.conf. Tests point it at a resolver that never answers.
+    nameservers: tuple[str, ...] = ()
+
+    @property
+    def media_address(self) -> str:
+        """RTP is bound to and announced on the SIP address: Asterisk never has to find "its own" address."""
+        return self.sip_bind.rsplit(":", 1)[0].strip("[]")
 
 
 def _operator_block(account: OperatorAccount) -> str:
@@ -86,6 +97,7 @@ def render_config(
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     values = {
         **{k: str(v) for k, v in config.__dict__.items()},
+        "media_address": config.media_address,
         "extra_dialplan": extra_dialplan,
         "operators": "\n".join(_operator_block(a) for a in sorted(operators, key=lambda a: a.endpoint)),
     }
@@ -94,9 +106,40 @@ def render_config(
         (etc / template.name).write_text(text, encoding="utf-8")
     for dialplan in sorted(DIALPLANS.glob("*.conf")):
         shutil.copyfile(dialplan, etc / "dialplans" / dialplan.name)
+    _render_name_service(run_dir / "system", config)
     if prompts_dir is not None and prompts_dir.is_dir():
         for prompt in sorted(prompts_dir.glob("*.wav")):
             shutil.copyfile(prompt, run_dir / "sounds" / prompt.name)
+
+
+SYSTEM_FILES = ("hosts", "resolv.conf", "nsswitch.conf")
+
+
+def _render_name_service(system_dir: Path, config: AsteriskConfig) -> None:
+    """The root's /etc/hosts, resolv.conf and nsswitch.conf, mounted over the root's own at start.
+
+    Asterisk resolves its own host name (and, failing that, a root server's) whenever it looks for "our
+    address"; with the name in the hosts file and "files" first those answers never leave the process, so a
+    dead or slow resolver cannot stall SIP processing."""
+    system_dir.mkdir(parents=True, exist_ok=True)
+    host = socket.gethostname()
+    names = " ".join(dict.fromkeys(n for n in ("localhost", host, host.split(".", 1)[0]) if n))
+    (system_dir / "hosts").write_text(
+        f"127.0.0.1\t{names}\n::1\t{names} ip6-localhost ip6-loopback\n", encoding="ascii"
+    )
+    if config.nameservers:
+        resolv = "".join(f"nameserver {ns}\n" for ns in config.nameservers)
+    else:
+        try:
+            resolv = Path("/etc/resolv.conf").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            resolv = ""
+    (system_dir / "resolv.conf").write_text(resolv, encoding="utf-8")
+    (system_dir / "nsswitch.conf").write_text(
+        "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+        "protocols: files\nservices: files\n",
+        encoding="ascii",
+    )
 
 
 class Asterisk:
@@ -116,6 +159,12 @@ class Asterisk:
 
     def _in_root(self, command: str, *, with_proc: bool = False) -> list[str]:
         mounts = [f"mount --bind {shlex.quote(str(self.run_dir))} {shlex.quote(str(self.root))}{MOUNT_POINT}"]
+        system = self.run_dir / "system"
+        for name in SYSTEM_FILES:
+            if (system / name).is_file():
+                mounts.append(
+                    f"mount --bind {shlex.quote(str(system / name))} {shlex.quote(str(self.root))}/etc/{name}"
+                )
         if with_proc:
             mounts += [
                 f"mount --bind /proc {shlex.quote(str(self.root))}/proc",
@@ -128,6 +177,8 @@ class Asterisk:
         if not (self.root / "usr/sbin/asterisk").exists():
             raise AsteriskError(f"Asterisk is not installed in {self.root}; run scripts/install-asterisk.sh")
         (self.root / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
+        for name in SYSTEM_FILES:  # mount points for the run directory's own copies
+            (self.root / "etc" / name).touch(exist_ok=True)
 
     def pid(self) -> int | None:
         try:

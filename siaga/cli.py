@@ -108,6 +108,17 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample_calls(args: argparse.Namespace) -> int:
+    from siaga.engine import build_router
+    from siaga.loadcalls import calls_csv, make_load_calls
+
+    if args.count < 1:
+        raise SettingsError("--count must be at least 1")
+    router = build_router(settings_from_args(args))
+    sys.stdout.write(calls_csv(make_load_calls(router, args.count, parse_at(args.at), seed=args.seed)))
+    return 0
+
+
 # -- asterisk ------------------------------------------------------------------------------------------
 
 
@@ -235,6 +246,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(s)
     s.add_argument("--week-of", help="any date in the week to roster (default today)")
     s.set_defaults(func=cmd_sample_load)
+    s = sample.add_parser(
+        "calls",
+        help="write a load-run call list: PIDF-LO callers over the region, with the expected facility",
+        description="Print a CSV for `siaga replay` (caller,dialled,lat,lon,expected_facility): COUNT "
+        "callers "
+        "at random points of the region's smallest areas, each expecting the first target the router picks "
+        "for that point with the roster at --at (default now). Deterministic for a --seed.",
+    )
+    add_common_options(s)
+    s.add_argument("--count", type=int, default=300, help="how many calls (default 300)")
+    s.add_argument("--seed", type=int, default=119, help="random seed (default 119)")
+    s.add_argument("--at", help="ISO time with offset whose roster decides the expectation (default now)")
+    s.set_defaults(func=cmd_sample_calls)
 
     p = sub.add_parser(
         "asterisk",

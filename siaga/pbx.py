@@ -34,6 +34,7 @@ def start_asterisk(settings: Settings) -> int:
         min_ring_s=settings.min_ring_s,
         ivr_attempts=settings.ivr_attempts,
         ivr_digit_timeout_s=settings.ivr_digit_timeout_s,
+        nameservers=settings.asterisk_nameservers,
     )
     render_config(asterisk.run_dir, config, operator_accounts(settings), prompts_dir=settings.prompts_dir)
     return asterisk.start()

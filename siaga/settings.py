@@ -36,6 +36,8 @@ class Settings:
     agi_allowed_peers: tuple[str, ...] = ("127.0.0.1", "::1")
     sip_port: int = 5060
     asterisk_root: Path = Path("/var/cache/siaga/asterisk-root")
+    # Resolvers for Asterisk's root (empty: the host's). Calls never wait on them (see siaga.asterisk).
+    asterisk_nameservers: tuple[str, ...] = ()
     dispatcher_endpoint: str = "psc119-dispatch"
     operator_password: str = "siaga-operator"
     ring_timeout_s: int = 20
