@@ -39,6 +39,7 @@ class AsteriskError(RuntimeError):
 class OperatorAccount:
     endpoint: str
     password: str
+    contact: str = ""  # a fixed SIP URI instead of a registration (load labs: a SIPp UAS as the phone)
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,16 @@ def _operator_block(account: OperatorAccount) -> str:
     name = account.endpoint
     if not name.replace("-", "").replace("_", "").isalnum() or any(c in account.password for c in "\r\n;"):
         raise AsteriskError(f"operator endpoint {name!r} or its password has characters PJSIP cannot take")
+    if any(c in account.contact for c in "\r\n;[] ") or (
+        account.contact and not account.contact.startswith("sip:")
+    ):
+        raise AsteriskError(
+            f"operator endpoint {name!r}: contact {account.contact!r} is not a plain sip: URI"
+        )
+    contact = f"contact = {account.contact}\n" if account.contact else ""
     return (
         f"[{name}](operator-endpoint)\nauth = {name}\naors = {name}\n\n"
-        f"[{name}](operator-aor)\n\n"
+        f"[{name}](operator-aor)\n{contact}\n"
         f"[{name}](operator-auth)\nusername = {name}\npassword = {account.password}\n"
     )
 
