@@ -46,12 +46,13 @@ def _random_point(geometry: object, rng: random.Random) -> tuple[float, float]:
 
 
 def make_load_calls(
-    router: Router, count: int, now: datetime, *, seed: int = 119, dialled: str = "119"
+    router: Router, count: int, now: datetime, *, seed: int = 119, dialled: str = "119", first: int = 0
 ) -> list[LoadCall]:
     """`count` callers at random points of the router's smallest areas, with the plan's first target.
 
     Points that only the dispatcher would answer (no staffed facility near) are kept: the dispatcher is
-    a valid expectation too. Deterministic for a seed, so two runs compare the same calls."""
+    a valid expectation too. Deterministic for a seed, so two runs compare the same calls. Caller numbers
+    count from `first`, so consecutive lists in one database never share a caller."""
     if count < 1:
         raise ValueError(f"count must be at least 1, not {count}")
     areas = [a for a in router.region.areas.by_code.values() if a.geometry is not None]
@@ -61,9 +62,9 @@ def make_load_calls(
     areas = sorted((a for a in areas if a.depth == deepest), key=lambda a: a.code)
     rng = random.Random(seed)
     calls: list[LoadCall] = []
-    for n in range(count):
+    for n in range(first, first + count):
         lat, lon = _random_point(rng.choice(areas).geometry, rng)
-        caller = f"{CALLER_PREFIX}{n:07d}"
+        caller = f"{CALLER_PREFIX}{n:07d}"  # up to 10^7 calls per list family
         ctx = CallContext(f"load-{n}", caller, dialled, "emergency", now, LocationFacts(ivr_done=True))
         plan = router.decide(ctx, Location(lat, lon, "pidf-lo"))
         first = plan.targets[0]
