@@ -173,7 +173,11 @@ class Bench:
 
 def prepare(data_dir: Path, resolver: DeadResolver) -> Settings:
     settings = dataclasses.replace(
-        Settings(), data_dir=data_dir, sip_port=free_udp_port(), agi_port=free_tcp_port()
+        Settings(),
+        data_dir=data_dir,
+        sip_port=free_udp_port(),
+        agi_port=free_tcp_port(),
+        ami_port=free_tcp_port(),
     )
     load_sample_roster(
         make_engine(settings.db_url), settings.region_dir, settings.facilities_path, week_start(date.today())

@@ -159,7 +159,7 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry | None:
 def read_feature_collection(path: Path) -> list[object]:
     source = str(path)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))  # editors on Windows write a BOM
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError([RowError(source, 0, None, f"not readable GeoJSON: {exc}")]) from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":

@@ -136,6 +136,37 @@ def read_facilities(session: Session) -> list[Facility]:
     ]
 
 
+def facility_kabupaten(session: Session) -> tuple[dict[str, str | None], dict[str, str]]:
+    """(facility code → its kabupaten code, kabupaten code → name), read without the outlines.
+
+    A facility's kabupaten is the kabupaten-level ancestor of its area, as the console's `Places` has
+    it; `siaga roster` needs only this much to keep staff in their own kabupaten, not the geometries.
+    """
+    areas = {
+        code: (name, level, parent)
+        for code, name, level, parent in session.execute(
+            select(AreaRow.code, AreaRow.name, AreaRow.level, AreaRow.parent)
+        )
+    }
+
+    def kabupaten(code: str | None) -> str | None:
+        seen: set[str] = set()
+        while code is not None and code in areas and code not in seen:
+            seen.add(code)
+            _, level, parent = areas[code]
+            if level == "kabupaten":
+                return code
+            code = parent
+        return None
+
+    of_facility = {
+        code: kabupaten(area)
+        for code, area in session.execute(select(FacilityRow.code, FacilityRow.area_code))
+    }
+    names = {code: name for code, (name, level, _) in areas.items() if level == "kabupaten"}
+    return of_facility, names
+
+
 def read_callers(session: Session) -> Iterable[KnownCaller]:
     rows = session.execute(
         select(KnownCallerRow.number, KnownCallerRow.lat, KnownCallerRow.lon, KnownCallerRow.label)

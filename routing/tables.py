@@ -1,14 +1,21 @@
 """The lookup tables behind the coarser location sources: DID/trunk, kode pos, landline area codes.
 
-Small CSV files, read once per engine like the rest of the region; every bad row is reported with its
-line and field (`DataError`), and nothing is half-loaded. `LocationTables` is plain data that
-`routing.locate` reads; `area_points` gives each area with an outline a point inside it and a rough radius,
-so a source that names an area can still be ranked by distance.
+Small CSV files, read once per engine like the rest of the region. They are edited by hand and saved from
+spreadsheets, so a UTF-8 byte order mark is accepted, and a bad line — a malformed number, bytes that are
+not UTF-8, a NUL — is an error naming the file, the line and the field (logged, and kept in
+`LocationTables.problems`) while the good lines are kept: one typo in did.csv must not stop `siaga serve`
+and with it every call, nor cost the engine the other numbers (as `siaga import --skip-bad` keeps the
+good rows). A file without its columns is the wrong file, not a bad line, and still stops the engine
+(`DataError`). `LocationTables` is plain data that `routing.locate` reads; `area_points` gives each area
+with an outline a point inside it and a rough radius, so a source that names an area can still be
+ranked by distance.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import logging
 import math
 import re
 from collections.abc import Iterable
@@ -23,6 +30,8 @@ _KODE_POS = re.compile(r"[1-9][0-9]{4}")
 _PREFIX = re.compile(r"0[1-9][0-9]{1,3}")
 _TRUNK = re.compile(r"trunk:[A-Za-z0-9_-]{1,64}")
 _M_PER_DEG = 111_320.0
+
+log = logging.getLogger("siaga.routing.tables")
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class LocationTables:
     kode_pos: dict[str, tuple[str, str]] = field(default_factory=dict)  # kode pos → (area code, label)
     area_codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # "24" → (area code, name)
     areas: dict[str, AreaPoint] = field(default_factory=dict)
+    problems: tuple[RowError, ...] = ()  # bad lines left out, each naming its file and line
 
 
 def area_points(index: AreaIndex) -> dict[str, AreaPoint]:
@@ -63,36 +73,71 @@ def area_points(index: AreaIndex) -> dict[str, AreaPoint]:
     return points
 
 
-def _rows(path: Path, required: Iterable[str]) -> tuple[list[tuple[int, dict[str, str]]], str]:
+def _rows(path: Path, required: Iterable[str]) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
+    """(line, row) for each readable data row, and an error for each line that is not.
+
+    Decoded with replacement rather than refused as a whole, so one line of Latin-1 costs that line only;
+    a row holding a replacement character is that line's error.
+    """
     source = str(path)
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise DataError([RowError(source, 0, None, f"cannot open: {exc}")]) from exc
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
-        return [
-            (reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader
-        ], source
+    text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        columns = [c.strip() for c in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
+    reader.fieldnames = columns
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[RowError] = []
+    stuck_at = -1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if reader.line_num == stuck_at:
+                break  # the reader did not move past the last bad line: nothing more can be read
+            stuck_at = reader.line_num
+            problems.append(RowError(source, reader.line_num, None, f"not readable CSV: {exc}"))
+            continue
+        values = {k: (v or "").strip() for k, v in row.items() if k}
+        if any("\ufffd" in v for v in values.values()):
+            problems.append(
+                RowError(source, reader.line_num, None, "not UTF-8 text (save the file as CSV UTF-8)")
+            )
+        elif any("\x00" in v for v in values.values()):
+            problems.append(RowError(source, reader.line_num, None, "contains a NUL byte"))
+        else:
+            rows.append((reader.line_num, values))
+    return rows, problems
 
 
-def load_dids(path: Path, facilities: set[str], areas: set[str]) -> dict[str, DidEntry]:
-    """`did,facility_code,area_code,label`: a number (or `trunk:<endpoint>`) → a facility or an area."""
-    rows, source = _rows(path, ("did", "facility_code", "area_code"))
-    errors: list[RowError] = []
+def load_dids(
+    path: Path, facilities: set[str], areas: set[str]
+) -> tuple[dict[str, DidEntry], list[RowError]]:
+    """`did,facility_code,area_code,label`: a number (or `trunk:<endpoint>`) → a facility or an area.
+
+    Returns the good entries and an error per bad line (the first of two equal numbers is kept).
+    """
+    rows, errors = _rows(path, ("did", "facility_code", "area_code"))
+    source = str(path)
     found: dict[str, DidEntry] = {}
     for line, row in rows:
         raw, facility, area = row["did"], row["facility_code"], row["area_code"]
         key = raw if _TRUNK.fullmatch(raw) else normalise_number(raw)
         if key is None:
             errors.append(RowError(source, line, "did", f"not a number or trunk:NAME: {raw!r}"))
-            continue
-        if key in found:
+        elif key in found:
             errors.append(RowError(source, line, "did", f"duplicate {raw!r}"))
-        if bool(facility) == bool(area):
+        elif bool(facility) == bool(area):
             errors.append(
                 RowError(source, line, "facility_code", "give exactly one of facility_code, area_code")
             )
@@ -100,16 +145,18 @@ def load_dids(path: Path, facilities: set[str], areas: set[str]) -> dict[str, Di
             errors.append(RowError(source, line, "facility_code", f"unknown facility {facility!r}"))
         elif area and area not in areas:
             errors.append(RowError(source, line, "area_code", f"unknown area {area!r}"))
-        found[key] = DidEntry(key, facility, area, row.get("label", ""))
-    if errors:
-        raise DataError(errors)
-    return found
+        else:
+            found[key] = DidEntry(key, facility, area, row.get("label", ""))
+    return found, errors
 
 
-def load_kode_pos(path: Path, areas: set[str]) -> dict[str, tuple[str, str]]:
-    """`kode_pos,area_code,label`: a 5-digit Indonesian postal code → the area it lies in."""
-    rows, source = _rows(path, ("kode_pos", "area_code"))
-    errors: list[RowError] = []
+def load_kode_pos(path: Path, areas: set[str]) -> tuple[dict[str, tuple[str, str]], list[RowError]]:
+    """`kode_pos,area_code,label`: a 5-digit Indonesian postal code → the area it lies in.
+
+    Returns the good entries and an error per bad line.
+    """
+    rows, errors = _rows(path, ("kode_pos", "area_code"))
+    source = str(path)
     found: dict[str, tuple[str, str]] = {}
     for line, row in rows:
         code, area = row["kode_pos"], row["area_code"]
@@ -121,19 +168,17 @@ def load_kode_pos(path: Path, areas: set[str]) -> dict[str, tuple[str, str]]:
             errors.append(RowError(source, line, "area_code", f"unknown area {area!r}"))
         else:
             found[code] = (area, row.get("label", ""))
-    if errors:
-        raise DataError(errors)
-    return found
+    return found, errors
 
 
-def load_area_codes(path: Path) -> dict[str, tuple[str, str]]:
+def load_area_codes(path: Path) -> tuple[dict[str, tuple[str, str]], list[RowError]]:
     """`prefix,area_code,name`: a landline prefix (024) → the kabupaten/kota it serves (national table).
 
     Areas outside the loaded region are kept: the call's notes can still say "Kota Jambi" even when no
-    outline of Jambi is loaded.
+    outline of Jambi is loaded. Returns the good entries and an error per bad line.
     """
-    rows, source = _rows(path, ("prefix", "area_code", "name"))
-    errors: list[RowError] = []
+    rows, errors = _rows(path, ("prefix", "area_code", "name"))
+    source = str(path)
     found: dict[str, tuple[str, str]] = {}
     for line, row in rows:
         prefix = row["prefix"]
@@ -145,9 +190,7 @@ def load_area_codes(path: Path) -> dict[str, tuple[str, str]]:
             errors.append(RowError(source, line, "area_code", "missing"))
         else:
             found[prefix[1:]] = (row["area_code"], row["name"])
-    if errors:
-        raise DataError(errors)
-    return found
+    return found, errors
 
 
 def load_location_tables(
@@ -157,11 +200,24 @@ def load_location_tables(
     kode_pos_path: Path | None,
     area_codes_path: Path | None,
 ) -> LocationTables:
-    """Every table that exists; a missing optional file is an empty table, not an error."""
+    """Every table that exists; a missing optional file is an empty table, not an error.
+
+    Each bad line is logged as an error naming its file and line, and left out; the rest is used.
+    """
     codes = set(index.by_code)
-    return LocationTables(
-        load_dids(did_path, facilities, codes) if did_path and did_path.exists() else {},
-        load_kode_pos(kode_pos_path, codes) if kode_pos_path and kode_pos_path.exists() else {},
-        load_area_codes(area_codes_path) if area_codes_path and area_codes_path.exists() else {},
-        area_points(index),
-    )
+    problems: list[RowError] = []
+    dids: dict[str, DidEntry] = {}
+    kode_pos: dict[str, tuple[str, str]] = {}
+    area_codes: dict[str, tuple[str, str]] = {}
+    if did_path is not None and did_path.exists():
+        dids, bad = load_dids(did_path, facilities, codes)
+        problems += bad
+    if kode_pos_path is not None and kode_pos_path.exists():
+        kode_pos, bad = load_kode_pos(kode_pos_path, codes)
+        problems += bad
+    if area_codes_path is not None and area_codes_path.exists():
+        area_codes, bad = load_area_codes(area_codes_path)
+        problems += bad
+    for problem in problems:
+        log.error("bad line left out of a location table: %s", problem)
+    return LocationTables(dids, kode_pos, area_codes, area_points(index), tuple(problems))

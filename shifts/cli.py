@@ -10,13 +10,16 @@ import json
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from shifts.templates import LONGEST_SHIFT
+
+if TYPE_CHECKING:
+    from shifts.scope import RosterBounds
 
 ROSTER_COLUMNS_HELP = (
     "Columns: facility_code,staff_id and either date,shift (the facility's shift times) or start,end "
@@ -44,6 +47,15 @@ def _zones(settings: Any) -> dict[str, str]:
     from siaga.engine import facility_zones
 
     return facility_zones(settings)
+
+
+def _bounds(session: Session) -> RosterBounds:
+    """Staff stay in their own kabupaten; the command line has no narrower scope (it holds the database)."""
+    from geo.store import facility_kabupaten
+    from shifts.scope import RosterBounds
+
+    of_facility, names = facility_kabupaten(session)
+    return RosterBounds(of_facility, names)
 
 
 def _max_shift(settings: Any) -> timedelta:
@@ -109,6 +121,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             update=args.update,
             max_shift=_max_shift(settings),
             dry_run=args.dry_run,
+            bounds=_bounds(session),
         )
     if not result.written:
         print(
@@ -311,6 +324,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
             {code: f.timezone for code, f in facilities.items()},
             update=args.update,
             max_shift=_max_shift(settings),
+            bounds=_bounds(session),
         )
     print(f"filled {year}-{month:02d}: {result.assignments} assignment(s) at {len(staff)} facilit(ies)")
     return 0
@@ -374,7 +388,12 @@ def cmd_swap(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"{args.staff_id} has no shift between {start.isoformat()} and {end.isoformat()}"
             )
+        bounds = _bounds(session)
+        home = staff[args.replacement].facility_code
         for duty in shifts:
+            refusal = bounds.placement_refusal(args.replacement, home, duty.facility_code)
+            if refusal:
+                raise ValueError(f"{args.replacement} cannot work {args.staff_id}'s shifts: {refusal}")
             span_start, span_end = max(duty.start, start), min(duty.end, end)
             clash = staff_busy(session, args.replacement, span_start, span_end)
             if clash:

@@ -132,3 +132,19 @@ class CoverageAlert(Base):
     start_utc: Mapped[datetime] = mapped_column(DateTime)
     end_utc: Mapped[datetime] = mapped_column(DateTime)
     warned_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class JobSchedule(Base):
+    """When each shared roster job runs next, in plain columns, so a restart keeps a missed run.
+
+    Only the time is stored: what a job does and when it repeats are the engine's own code
+    (`shifts.scheduler`). APScheduler's SQLAlchemy job store kept pickled jobs instead, and unpickling a
+    row is running whatever a writer of the shared database put there.
+    """
+
+    __tablename__ = "job_schedule"
+
+    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    next_run_utc: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    trigger: Mapped[str] = mapped_column(String(200))  # the trigger the time was planned with
+    updated_at: Mapped[datetime] = mapped_column(DateTime)

@@ -2,7 +2,12 @@
 
 Columns: `facility_code,staff_id,date,shift` or `facility_code,staff_id,start,end` (ISO times with
 offsets); optional `staff_name,role,endpoint,phone` create or update the staff member. Every bad line is
-reported; the caller imports nothing unless the whole file is good.
+reported; the caller imports nothing unless the whole file is good. A leading UTF-8 byte order mark (what a
+spreadsheet's "CSV UTF-8" writes) is dropped; a column named twice is refused, since the two copies could
+say different things.
+
+Kabupaten bounds (`shifts.scope.RosterBounds`) are checked here, on the values each line will write, so no
+other reading of the file can disagree with what is imported.
 
 Offsets. Indonesia's zones have no daylight saving, so a facility has exactly one offset: WIB +07:00,
 WITA +08:00, WIT +09:00. A time is accepted with that offset (the wall clock the staff read) or in UTC
@@ -15,6 +20,7 @@ The error says both readings so the planner can pick one.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable, Mapping
@@ -22,7 +28,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shifts.endpoints import endpoint_problem
 from shifts.model import ROLES
+from shifts.scope import RosterBounds
 from shifts.templates import LONGEST_SHIFT, MAX_SHIFT, ShiftTemplate, shifts_for, zone_label
 from siaga.dataerrors import DataError, RowError
 
@@ -57,6 +65,8 @@ class StaffRow:
     endpoint: str
     facility_code: str | None
     phone: str = ""
+    # The import line that created or changed them (0: as stored); not part of who they are.
+    line: int = dataclasses.field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -85,18 +95,23 @@ def parse_roster_csv(
     *,
     templates: Mapping[str, Mapping[str, ShiftTemplate]] | None = None,
     max_shift: timedelta = MAX_SHIFT,
+    bounds: RosterBounds | None = None,
 ) -> ParsedRoster:
     """Check every line; raise `DataError` naming each bad one, else return what to write.
 
     `templates` holds the facilities that override the default shifts; `max_shift` is the longest
-    shift accepted (at most `LONGEST_SHIFT`).
+    shift accepted (at most `LONGEST_SHIFT`); `bounds` (when given) refuses lines outside the writer's
+    kabupaten and people rostered outside their own kabupaten.
     """
     if max_shift > LONGEST_SHIFT:
         raise ValueError(f"the longest shift allowed is {LONGEST_SHIFT}, not {max_shift}")
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     columns = [c.strip() for c in next(reader, [])]
     present = set(columns)
     header_errors = []
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        header_errors.append(f"column(s) named twice: {', '.join(repeated)} (keep one of each)")
     if not {"facility_code", "staff_id"} <= present or not (
         {"date", "shift"} <= present or {"start", "end"} <= present
     ):
@@ -130,6 +145,8 @@ def parse_roster_csv(
         zone_name = facility_zones.get(facility)
         if zone_name is None:
             bad("facility_code", f"unknown facility {facility!r}" if facility else "missing")
+        elif bounds is not None and (refusal := bounds.facility_refusal(facility)):
+            bad("facility_code", refusal)
         if not staff_id:
             bad("staff_id", "missing")
         if staff_id and (name or role or endpoint or phone):
@@ -141,12 +158,19 @@ def parse_roster_csv(
                 endpoint or (old.endpoint if old else ""),
                 facility or (old.facility_code if old else None),
                 _defused(phone).replace(" ", "").replace("-", "") or (old.phone if old else ""),
+                line,
             )
             if candidate != old:  # a roster repeats a person's details on every line: check them once
                 problems = _staff_problems(candidate)
                 owner = endpoints.get(candidate.endpoint)
                 if owner not in (None, staff_id):
                     problems.append(("endpoint", f"{candidate.endpoint!r} already belongs to {owner!r}"))
+                if bounds is not None:
+                    stored = known_staff.get(staff_id)
+                    homes = (stored.facility_code,) if stored else ()
+                    refusal = bounds.staff_refusal(staff_id, (*homes, candidate.facility_code))
+                    if refusal:
+                        problems.append(("staff_id", refusal))
                 for field, message in problems:
                     bad(field, message)
                 if not problems:
@@ -156,6 +180,10 @@ def parse_roster_csv(
                     staff[staff_id] = new_staff[staff_id] = candidate
         elif staff_id and staff_id not in staff:
             bad("staff_id", f"unknown staff {staff_id!r} (add staff_name, role and endpoint to create them)")
+        if bounds is not None and zone_name is not None and len(errors) == before and staff_id in staff:
+            refusal = bounds.placement_refusal(staff_id, staff[staff_id].facility_code, facility)
+            if refusal:
+                bad("staff_id", refusal)
 
         if zone_name is None or len(errors) > before:
             continue
@@ -320,8 +348,9 @@ def _staff_problems(staff: StaffRow) -> list[tuple[str, str]]:
         problems.append(("staff_name", f"{staff.name!r} contains control characters"))
     if staff.role not in ROLES:
         problems.append(("role", f"{staff.role!r} is not one of {', '.join(ROLES)}"))
-    if not staff.endpoint or not staff.endpoint.replace("-", "").replace("_", "").isalnum():
-        problems.append(("endpoint", f"{staff.endpoint!r} must be letters, digits, '-' or '_'"))
+    endpoint = endpoint_problem(staff.endpoint)
+    if endpoint:
+        problems.append(("endpoint", endpoint))
     if staff.phone and not _PHONE.match(staff.phone):
         problems.append(("phone", f"{staff.phone!r} is not a phone number (digits, optional leading +)"))
     return problems

@@ -1,25 +1,29 @@
 """The roster's scheduled jobs on APScheduler 3: a thin edge around the job functions in `shifts.jobs`.
 
 Two job stores, because two kinds of job:
-- `shared` (SQLAlchemyJobStore in siaga's own database): the coverage check and the daily summary.
-  They survive a restart: a run missed while the engine was down runs once when it is back (within
-  the job's grace time). Every engine on the database sees them; the executor claims each run in the
-  `job_run` table first, so it happens in one engine only.
+- `shared` (`RecordedJobStore`): the coverage check and the daily summary. The jobs themselves live in
+  memory, defined by this code at every start; only each job's next run time is kept in the database,
+  as plain columns (`job_schedule`), so they survive a restart: a run missed while the engine was down
+  runs once when it is back (within the job's grace time). Every engine on the database sees the same
+  times; the executor claims each run in the `job_run` table first, so it happens in one engine only.
+  (APScheduler's SQLAlchemy job store was used first: it keeps pickled jobs, and unpickling a row is
+  running whatever anyone with write access to the shared database put there, inside the engine.)
 - `local` (in memory): the shift-boundary job, which rebuilds *this* engine's snapshot and fires at
   the next start or end of any shift, read from the roster itself (`BoundaryTrigger`); and a watcher
   that re-plans it when the roster changes. Nothing to persist: the roster in the database is the
   plan.
 
 The executor passes each job its context and scheduled time (`job(context, run_time)`), so job
-functions hold no globals and a stored job is a plain reference, `shifts.jobs:coverage_check`, with
-the placeholders `{context}` and `{run_time}` as its arguments.
+functions hold no globals and a job carries only the placeholders `{context}` and `{run_time}` as its
+arguments.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -27,19 +31,28 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.base import BaseExecutor
 from apscheduler.job import Job
-from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from routing.services import SERVICES
-from shifts.jobs import CLAIMED_ELSEWHERE, CONTEXT, RUN_TIME, JobContext, claim, shift_boundary
-from shifts.store import RosterSource, current_revision, next_boundary
+from shifts.jobs import (
+    CLAIMED_ELSEWHERE,
+    CONTEXT,
+    RUN_TIME,
+    JobContext,
+    claim,
+    coverage_check,
+    roster_summary,
+    shift_boundary,
+)
+from shifts.model import JobSchedule
+from shifts.store import RosterSource, aware, current_revision, next_boundary, utc_naive
 from siaga.db import make_engine
 from siaga.engine import load_facilities
 from siaga.settings import Settings
@@ -53,14 +66,13 @@ COVERAGE_JOB, SUMMARY_JOB, BOUNDARY_JOB, WATCH_JOB = (
     "shift-boundary",
     "roster-watch",
 )
-JOB_TABLE = "apscheduler_jobs"
 
 
 class ContextExecutor(BaseExecutor):
     """Runs a job in a small thread pool, handing it what its `CONTEXT` and `RUN_TIME` arguments stand for.
 
-    Jobs are stored with those two placeholders as their arguments (APScheduler checks a job's
-    arguments against its function when it is added, and a stored job must not pickle a live engine).
+    Jobs hold those two placeholders as their arguments (APScheduler checks a job's arguments against
+    its function when it is added), so a job never holds a live engine.
 
     With `claims` on, each run is first claimed in the database (see `shifts.jobs.claim`); a run another
     engine claimed is skipped and reported as executed with `CLAIMED_ELSEWHERE`.
@@ -127,6 +139,72 @@ class ContextExecutor(BaseExecutor):
         return events
 
 
+def describe_trigger(trigger: BaseTrigger) -> str:
+    """What a stored run time was planned with; a different trigger (new settings) plans afresh."""
+    zone = getattr(trigger, "timezone", "")
+    return f"{type(trigger).__name__} {trigger}" + (f" {zone}" if zone else "")
+
+
+class RecordedJobStore(MemoryJobStore):
+    """Jobs in memory, as this engine's code defines them; each job's next run time written through to
+    `job_schedule` in plain columns, and read back only as a time.
+
+    A failing write is logged, not raised: the job keeps running in memory, and only a restart would
+    plan from an older time.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self._engine = engine
+
+    def add_job(self, job: Job) -> None:
+        super().add_job(job)
+        self._record(job)
+
+    def update_job(self, job: Job) -> None:
+        super().update_job(job)
+        self._record(job)
+
+    def remove_job(self, job_id: str) -> None:
+        super().remove_job(job_id)
+        with self._writing(job_id) as session:
+            session.execute(delete(JobSchedule).where(JobSchedule.job_id == job_id))
+
+    def planned(self, job_id: str, trigger: BaseTrigger) -> datetime | None:
+        """The stored next run of `job_id`, if it was planned with this same trigger."""
+        with Session(self._engine) as session:
+            row = session.execute(
+                select(JobSchedule.next_run_utc, JobSchedule.trigger).where(JobSchedule.job_id == job_id)
+            ).first()
+        if row is None or row.next_run_utc is None or row.trigger != describe_trigger(trigger):
+            return None
+        return aware(row.next_run_utc)
+
+    def _record(self, job: Job) -> None:
+        next_run = utc_naive(job.next_run_time) if job.next_run_time else None
+        values = {
+            "next_run_utc": next_run,
+            "trigger": describe_trigger(job.trigger),
+            "updated_at": utc_naive(datetime.now(UTC)),
+        }
+        with self._writing(job.id) as session:
+            changed = session.execute(
+                update(JobSchedule).where(JobSchedule.job_id == job.id).values(**values)
+            ).rowcount
+            if not changed:
+                session.add(JobSchedule(job_id=job.id, **values))
+
+    @contextmanager
+    def _writing(self, job_id: str) -> Iterator[Session]:
+        try:
+            with Session(self._engine) as session, session.begin():
+                yield session
+        except IntegrityError:  # another engine inserted the same job's row first: same time, fine
+            log.debug("job %s: schedule row written by another engine", job_id)
+        except SQLAlchemyError:
+            log.warning("job %s: could not record its next run time", job_id, exc_info=True)
+
+
 class BoundaryTrigger(BaseTrigger):
     """Fires at every instant someone comes on or goes off duty, as the roster says at the time."""
 
@@ -153,11 +231,9 @@ class RosterScheduler:
     def __init__(self, context: JobContext, timing: Timing | None = None) -> None:
         self.context = context
         self.timing = timing or Timing()
+        self.schedule = RecordedJobStore(context.engine)
         self.scheduler = BackgroundScheduler(
-            jobstores={
-                SHARED: SQLAlchemyJobStore(engine=context.engine, tablename=JOB_TABLE),
-                LOCAL: MemoryJobStore(),
-            },
+            jobstores={SHARED: self.schedule, LOCAL: MemoryJobStore()},
             executors={
                 SHARED: ContextExecutor(context, claims=True, jobstore=SHARED),
                 LOCAL: ContextExecutor(context, claims=False, jobstore=LOCAL),
@@ -172,7 +248,7 @@ class RosterScheduler:
         self.scheduler.start(paused=True)
         self._ensure(
             COVERAGE_JOB,
-            "shifts.jobs:coverage_check",
+            coverage_check,
             IntervalTrigger(seconds=self.timing.coverage_every.total_seconds(), timezone=UTC),
             grace=self.timing.coverage_every,
             run_at_once=True,
@@ -180,7 +256,7 @@ class RosterScheduler:
         at = self.timing.summary_at
         self._ensure(
             SUMMARY_JOB,
-            "shifts.jobs:roster_summary",
+            roster_summary,
             CronTrigger(hour=at.hour, minute=at.minute, timezone=at.tzinfo or UTC),
             grace=timedelta(hours=6),
         )
@@ -205,37 +281,37 @@ class RosterScheduler:
             self.scheduler.shutdown(wait=wait)
 
     def _ensure(
-        self, job_id: str, func: str, trigger: BaseTrigger, grace: timedelta, *, run_at_once: bool = False
+        self,
+        job_id: str,
+        func: Callable[[JobContext, datetime], object],
+        trigger: BaseTrigger,
+        grace: timedelta,
+        *,
+        run_at_once: bool = False,
     ) -> None:
-        """Add a shared job unless an identical one is stored: replacing it would drop a missed run.
+        """Add a shared job, at its stored next run if one was planned with the same trigger: planning
+        afresh would drop a run missed while the engine was down.
 
         `run_at_once`: a job new to the database runs now rather than one interval from now (a fresh
         engine should not wait an hour to warn about a gap starting in ten minutes).
         """
-        stored = self.scheduler.get_job(job_id, jobstore=SHARED)
-        if (
-            stored is not None
-            and _same_trigger(stored.trigger, trigger)
-            and stored.func_ref == func
-            and tuple(stored.args) == (CONTEXT, RUN_TIME)
-        ):
-            return
-        first = {"next_run_time": datetime.now(UTC)} if run_at_once else {}
-        try:
-            self.scheduler.add_job(
-                func,
-                trigger,
-                args=(CONTEXT, RUN_TIME),
-                id=job_id,
-                name=job_id,
-                jobstore=SHARED,
-                executor=SHARED,
-                misfire_grace_time=int(grace.total_seconds()),
-                replace_existing=stored is not None,
-                **first,
-            )
-        except ConflictingIdError:
-            log.debug("job %s was added by another engine at the same moment", job_id)
+        planned = self.schedule.planned(job_id, trigger)
+        if planned is not None:
+            first = {"next_run_time": planned}
+        else:
+            first = {"next_run_time": datetime.now(UTC)} if run_at_once else {}
+        self.scheduler.add_job(
+            func,
+            trigger,
+            args=(CONTEXT, RUN_TIME),
+            id=job_id,
+            name=job_id,
+            jobstore=SHARED,
+            executor=SHARED,
+            misfire_grace_time=int(grace.total_seconds()),
+            replace_existing=True,
+            **first,
+        )
 
     def plan_boundaries(self) -> None:
         """(Re)plan the boundary job from the roster as it is now."""
@@ -265,14 +341,6 @@ class RosterScheduler:
             self.plan_boundaries()
 
 
-def _same_trigger(a: BaseTrigger, b: BaseTrigger) -> bool:
-    return (
-        type(a) is type(b)
-        and str(a) == str(b)
-        and str(getattr(a, "timezone", "")) == str(getattr(b, "timezone", ""))
-    )
-
-
 def parse_summary_at(raw: str) -> time:
     """`06:00+07:00` → an aware time; without an offset the summary would follow the server's clock."""
     value = time.fromisoformat(raw)
@@ -298,10 +366,14 @@ def scheduler_for(settings: Settings, roster: RosterSource) -> RosterScheduler:
 
 
 def stored_jobs(engine: Engine) -> list[tuple[str, datetime | None, str]]:
-    """(id, next run, trigger) of every job in the shared store, read without starting a scheduler."""
-    store = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)
-    store.start(None, SHARED)
-    return [(job.id, job.next_run_time, str(job.trigger)) for job in store.get_all_jobs()]
+    """(id, next run, trigger) of every shared job as the engines recorded it, without a scheduler."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(JobSchedule.job_id, JobSchedule.next_run_utc, JobSchedule.trigger).order_by(
+                JobSchedule.job_id
+            )
+        ).all()
+    return [(job_id, aware(at) if at else None, trigger) for job_id, at, trigger in rows]
 
 
 def start_scheduler(settings: Settings, roster: RosterSource) -> RosterScheduler | None:

@@ -62,6 +62,9 @@ class AsteriskConfig:
     # explicit address. `nameservers` is only for what an operator configures by name (a carrier trunk);
     # empty means the host's resolv.conf. Tests point it at a resolver that never answers.
     nameservers: tuple[str, ...] = ()
+    ami_port: int = 5038  # the manager interface, on loopback only (config/asterisk/manager.conf)
+    ami_user: str = "siaga"
+    ami_secret: str = ""  # empty: the manager interface accepts no login
 
     @property
     def media_address(self) -> str:
@@ -103,9 +106,12 @@ def render_config(
     etc = run_dir / "etc"
     for sub in ("etc/dialplans", "run", "log", "spool", "db", "cache", "sounds"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    if any(c in config.ami_secret for c in "\r\n;[] ") or not config.ami_user.isalnum():
+        raise AsteriskError("the manager user must be alphanumeric and its secret one plain word")
     values = {
         **{k: str(v) for k, v in config.__dict__.items()},
         "media_address": config.media_address,
+        "ami_enabled": "yes" if config.ami_secret else "no",
         "extra_dialplan": extra_dialplan,
         "operators": "\n".join(_operator_block(a) for a in sorted(operators, key=lambda a: a.endpoint)),
     }

@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 log = logging.getLogger("siaga.children")
 
@@ -50,6 +51,8 @@ def fork_child(name: str, body: Callable[[threading.Event], None]) -> Child:
     code = 0
     try:
         stop = threading.Event()
+        signal.set_wakeup_fd(-1)  # a supervisor's wakeup socket belongs to the supervisor
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
@@ -59,6 +62,91 @@ def fork_child(name: str, body: Callable[[threading.Event], None]) -> Child:
         code = 70
     finally:
         os._exit(code)
+
+
+class Supervised:
+    """A helper process that is restarted when it dies, like the AGI workers are: the engine's record
+    writer, roster scheduler and AstDB report collector must outlive a crash or a stray `kill`.
+
+    `check()` is called from the engine's supervisor loop (every second, and at once on SIGCHLD); a
+    child that dies within a second of starting is restarted with a growing delay, so a body that fails
+    at once (database down) does not become a fork loop."""
+
+    MIN_UPTIME_S = 1.0
+    MAX_BACKOFF_S = 30.0
+
+    def __init__(
+        self, name: str, body: Callable[[threading.Event], None], pid_dir: Path | None = None
+    ) -> None:
+        self.name = name
+        self._body = body
+        # `<pid_dir>/<name>.pid` names the live process, for `siaga status` and for tests that kill it.
+        self.pid_file = pid_dir / f"{name.replace(' ', '-')}.pid" if pid_dir is not None else None
+        self._child: Child | None = None
+        self._started_at = 0.0
+        self._restart_at: float | None = None
+        self._quick_exits = 0
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._child.pid if self._child is not None else None
+
+    def start(self) -> Supervised:
+        self._child = fork_child(self.name, self._body)
+        self._started_at = time.monotonic()
+        self._restart_at = None
+        if self.pid_file is not None:
+            self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+            self.pid_file.write_text(f"{self._child.pid}\n", encoding="ascii")
+        log.info("%s started (pid %s)", self.name, self._child.pid)
+        return self
+
+    def check(self) -> None:
+        now = time.monotonic()
+        pid = self.pid
+        if pid is not None:
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if not done:
+                return
+            assert self._child is not None
+            self._child.pid = None
+            uptime = now - self._started_at
+            self._quick_exits = self._quick_exits + 1 if uptime < self.MIN_UPTIME_S else 0
+            delay = min(self.MAX_BACKOFF_S, 0.5 * 2 ** (self._quick_exits - 1)) if self._quick_exits else 0.0
+            self._restart_at = now + delay
+            log.warning(
+                "%s (pid %d) %s after %.1f s; restarting in %.1f s",
+                self.name,
+                pid,
+                _describe(status),
+                uptime,
+                delay,
+            )
+        if self._restart_at is not None and now >= self._restart_at:
+            self.restarts += 1
+            self.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._restart_at = None
+        if self._child is not None:
+            self._child.stop(timeout_s)
+            self._child = None
+        if self.pid_file is not None:
+            self.pid_file.unlink(missing_ok=True)
+
+
+def _describe(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 def _watch_parent(parent: int, stop: threading.Event) -> None:

@@ -22,7 +22,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,8 +138,9 @@ def sipp_counts(run: SippRun) -> tuple[int, int]:
 class LoadLab:
     """Asterisk + engine + one UAS phone for everyone, in `settings.data_dir`, until `stop()`."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, contacts: Mapping[str, str] | None = None) -> None:
         self.settings = settings
+        self.contacts = dict(contacts or {})  # endpoint → its own phone instead of the shared UAS
         self.asterisk = asterisk_for(settings)
         self.engine = EngineProcess(settings)
         self.uas_port = free_udp_port()
@@ -170,6 +171,7 @@ class LoadLab:
             start_asterisk(
                 self.settings,
                 contact=f"sip:{{endpoint}}@127.0.0.1:{self.uas_port}",
+                contacts=self.contacts,
                 trunk_context=LAB_CONTEXT,
                 extra_dialplan=lab_dialplan(self.settings.dispatcher_endpoint),
             )

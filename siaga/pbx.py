@@ -2,33 +2,74 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Mapping
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ami.client import ManagerClient
 from shifts.model import Staff
 from siaga.asterisk import Asterisk, AsteriskConfig, OperatorAccount, render_config
 from siaga.db import make_engine
 from siaga.settings import Settings
 
 
+def manager_secret(settings: Settings) -> str:
+    """The manager interface's secret for this run directory: made once, readable by root only. Asterisk
+    is configured with it at start and the engine logs in with it."""
+    path = settings.run_dir / "asterisk" / "ami.secret"
+    try:
+        secret = path.read_text(encoding="ascii").strip()
+        if secret:
+            return secret
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(20)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def manager_client(settings: Settings, timeout_s: float = 5.0) -> ManagerClient:
+    """A client (not yet connected) for this system's Asterisk manager interface."""
+    return ManagerClient(
+        "127.0.0.1", settings.ami_port, "siaga", manager_secret(settings), timeout_s=timeout_s
+    )
+
+
 def asterisk_for(settings: Settings) -> Asterisk:
     return Asterisk(settings.asterisk_root, settings.run_dir / "asterisk")
 
 
-def operator_accounts(settings: Settings, contact: str = "") -> list[OperatorAccount]:
+def operator_accounts(
+    settings: Settings, contact: str = "", contacts: Mapping[str, str] | None = None
+) -> list[OperatorAccount]:
     """Every endpoint of the staff table (and the dispatcher). `contact`, a URI template with
-    `{endpoint}`, gives each a fixed contact instead of a registration: load labs point them at a UAS."""
+    `{endpoint}`, gives each a fixed contact instead of a registration (load labs point them at a UAS);
+    `contacts` overrides it per endpoint."""
+    contacts = contacts or {}
     with Session(make_engine(settings.db_url)) as session:
         endpoints = set(session.scalars(select(Staff.endpoint)))
     endpoints.add(settings.dispatcher_endpoint)
     return [
-        OperatorAccount(e, settings.operator_password, contact.format(endpoint=e) if contact else "")
+        OperatorAccount(
+            e, settings.operator_password, contacts.get(e) or (contact.format(endpoint=e) if contact else "")
+        )
         for e in sorted(endpoints)
     ]
 
 
 def start_asterisk(
-    settings: Settings, *, contact: str = "", trunk_context: str = "", extra_dialplan: str = ""
+    settings: Settings,
+    *,
+    contact: str = "",
+    contacts: Mapping[str, str] | None = None,
+    trunk_context: str = "",
+    extra_dialplan: str = "",
 ) -> int:
     """Render the configuration from settings and the staff table, then start Asterisk. The keyword
     options are for labs: fixed contacts (see `operator_accounts`), and a context of their own in front
@@ -45,12 +86,14 @@ def start_asterisk(
         ivr_attempts=settings.ivr_attempts,
         ivr_digit_timeout_s=settings.ivr_digit_timeout_s,
         nameservers=settings.asterisk_nameservers,
+        ami_port=settings.ami_port,
+        ami_secret=manager_secret(settings),
         **({"trunk_context": trunk_context} if trunk_context else {}),
     )
     render_config(
         asterisk.run_dir,
         config,
-        operator_accounts(settings, contact),
+        operator_accounts(settings, contact, contacts),
         extra_dialplan=extra_dialplan,
         prompts_dir=settings.prompts_dir,
     )

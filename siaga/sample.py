@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from geo.importers import import_areas, import_callers, import_facilities
 from geo.store import read_facilities
+from shifts.endpoints import endpoint_problem
 from shifts.roster_csv import ParsedRoster, StaffRow, parse_roster_csv
 from shifts.rotation import rotate_week
 from shifts.store import known_staff, write_roster
+from siaga.dataerrors import DataError, RowError
 
 
 def week_start(day: date) -> date:
@@ -32,7 +34,7 @@ def sample_roster_csv(region_dir: Path, first_day: date) -> str:
     like everyone else only so the roster shows who sits at the desk.
     """
     region = tomllib.loads((region_dir / "region.toml").read_text(encoding="utf-8"))
-    with (region_dir / "staff.csv").open(newline="", encoding="utf-8") as handle:
+    with (region_dir / "staff.csv").open(newline="", encoding="utf-8-sig") as handle:
         staff = list(csv.DictReader(handle))
     by_facility: dict[str, list[str]] = {}
     for row in staff:
@@ -62,12 +64,25 @@ def sample_roster_csv(region_dir: Path, first_day: date) -> str:
 
 
 def sample_staff(region_dir: Path) -> list[StaffRow]:
-    """Everyone in staff.csv, rostered or not: an operator off this week still has a softphone."""
-    with (region_dir / "staff.csv").open(newline="", encoding="utf-8") as handle:
-        return [
-            StaffRow(r["staff_id"], r["staff_name"], r["role"], r["endpoint"], r["facility_code"])
-            for r in csv.DictReader(handle)
+    """Everyone in staff.csv, rostered or not: an operator off this week still has a softphone.
+
+    Written straight to the staff table, so each endpoint gets the check every other writer uses.
+    """
+    path = region_dir / "staff.csv"
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        staff = [
+            (
+                reader.line_num,
+                StaffRow(r["staff_id"], r["staff_name"], r["role"], r["endpoint"], r["facility_code"]),
+            )
+            for r in reader
         ]
+    bad = [(line, endpoint_problem(s.endpoint)) for line, s in staff]
+    errors = [RowError(str(path), line, "endpoint", problem) for line, problem in bad if problem]
+    if errors:
+        raise DataError(errors)
+    return [s for _, s in staff]
 
 
 def load_sample_places(

@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from agi.outcome import make_outcome_handler
 from agi.route import DecisionLog, RouteOptions, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
+from ami.pending import run_pending_drain
 from routing.records.writer import RecordKeeper, records_engine
 from routing.router import Router
 from shifts.scheduler import start_scheduler
 from shifts.store import RosterSource
-from siaga.children import fork_child
+from siaga.children import Supervised
 from siaga.engine import build_roster, build_router
+from siaga.pbx import manager_client
 from siaga.settings import Settings
 
 log = logging.getLogger("siaga.serve")
@@ -70,20 +73,50 @@ def serve(settings: Settings) -> int:
         len(router.region.callers),
         settings.decision_log,
     )
-    # Helper processes are forked before any thread of ours exists (see siaga/children.py).
-    parts.records.start_writer()
-    scheduler = (
-        fork_child("roster scheduler", lambda stop: run_scheduler(settings, roster, stop))
-        if (settings.scheduler)
-        else None
-    )
+    # Helper processes are forked before any thread of ours exists (see siaga/children.py), and
+    # restarted by the AGI server's supervisor loop whenever one dies, as its workers are.
+    pid_dir = helpers_dir(settings)
+    helpers = [
+        Supervised("call record writer", parts.records.run_writer, pid_dir),
+        Supervised(
+            "AstDB report collector", lambda stop: run_collector(settings, parts.records, stop), pid_dir
+        ),
+    ]
+    if settings.scheduler:
+        helpers.append(
+            Supervised("roster scheduler", lambda stop: run_scheduler(settings, roster, stop), pid_dir)
+        )
+    parts.records.directory.mkdir(parents=True, exist_ok=True)
+    for helper in helpers:
+        helper.start()
+
+    def supervise_helpers() -> None:
+        for helper in helpers:
+            helper.check()
+
+    server.on_supervisor_tick = supervise_helpers
     try:
         server.serve_forever()
     finally:
-        parts.records.stop_writer()
-        if scheduler is not None:
-            scheduler.stop()
+        for helper in helpers:
+            helper.stop()
     return 0
+
+
+def helpers_dir(settings: Settings) -> Path:
+    """Where the engine's helper processes leave their pid files (`<name>.pid`)."""
+    return settings.run_dir / "engine" / "helpers"
+
+
+def run_collector(settings: Settings, records: RecordKeeper, stop: threading.Event) -> None:
+    """Reports Asterisk kept in AstDB while the engine was away, collected through the manager interface."""
+    run_pending_drain(
+        lambda: manager_client(settings).connect(),
+        records,
+        settings.dispatcher_endpoint,
+        settings.pending_drain_s,
+        stop,
+    )
 
 
 def run_scheduler(settings: Settings, roster: RosterSource, stop: threading.Event) -> None:

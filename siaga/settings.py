@@ -38,6 +38,8 @@ class Settings:
     asterisk_root: Path = Path("/var/cache/siaga/asterisk-root")
     # Resolvers for Asterisk's root (empty: the host's). Calls never wait on them (see siaga.asterisk).
     asterisk_nameservers: tuple[str, ...] = ()
+    ami_port: int = 5038  # Asterisk's manager interface on 127.0.0.1; its secret: run_dir/asterisk/ami.secret
+    pending_drain_s: float = 5.0  # how often the engine collects call reports Asterisk kept in AstDB
     dispatcher_endpoint: str = "psc119-dispatch"
     operator_password: str = "siaga-operator"
     ring_timeout_s: int = 20
@@ -69,6 +71,9 @@ class Settings:
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     web_workers: int = 1
+    # The session cookie's Secure flag: "auto" sets it unless web_host is a loopback address (plain http
+    # on this machine); "true" behind a TLS proxy on this machine; "false" only on a trusted lab network.
+    web_secure_cookie: str = "auto"
     # -- rosters and their scheduled jobs (shifts issue) ---------------------------------------------
     scheduler: bool = True  # `siaga serve` runs the roster jobs (boundary, coverage, summary)
     coverage_warn_hours: float = 12.0  # warn this far ahead of a facility or kecamatan with no one on duty

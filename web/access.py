@@ -81,6 +81,13 @@ class Principal:
     def can_edit_anything(self) -> bool:
         return self.role in ("admin", "supervisor")
 
+    @property
+    def writable_kabupaten(self) -> frozenset[str] | None:
+        """The kabupaten whose rosters and staff this user may write; None: every one (an admin)."""
+        if self.role == "admin":
+            return None
+        return self.kabupaten if self.role == "supervisor" else frozenset()
+
     def require_read(self, kabupaten: str | None) -> None:
         if not self.can_read(kabupaten):
             raise Forbidden(f"{self.name} may not see kabupaten {kabupaten}")

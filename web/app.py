@@ -73,6 +73,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    # A bad web_secure_cookie stops the console at start, not at the first login.
+    session_http.secure_cookies(settings)
     app.state.services = services or build_services(settings)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     for module in FEATURES:

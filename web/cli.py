@@ -35,6 +35,9 @@ def cmd_web(args: argparse.Namespace) -> int:
     os.environ["SIAGA_DB"] = settings.db_url
     os.environ["SIAGA_DATA_DIR"] = str(settings.data_dir)
     os.environ["SIAGA_REGION_DIR"] = str(settings.region_dir)
+    # The cookies' Secure flag follows web_host ("auto"): a worker must see the --host it serves on.
+    os.environ["SIAGA_WEB_HOST"] = settings.web_host
+    os.environ["SIAGA_WEB_SECURE_COOKIE"] = settings.web_secure_cookie
     if args.config is not None:
         os.environ["SIAGA_CONFIG"] = str(args.config)
     print(f"siaga web console on {url} ({settings.web_workers} worker processes)", flush=True)

@@ -8,7 +8,7 @@ begin or commit anything themselves.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,6 +22,7 @@ from web.coverage.mapsvg import MapRenderer
 from web.coverage.services import CoverageService
 from web.directory.services import DirectoryService
 from web.errors import Forbidden, NotLoggedIn
+from web.logins import LoginGuard
 from web.pages import FragmentCache
 from web.places import Places
 from web.rosters.services import RosterService
@@ -44,6 +45,7 @@ class Services:
     directory: DirectoryService
     calls: CallsService
     fragments: FragmentCache
+    logins: LoginGuard = field(default_factory=LoginGuard)  # per process: its throttle is in memory
 
 
 def services(request: Request) -> Services:

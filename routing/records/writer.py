@@ -273,14 +273,14 @@ class RecordKeeper:
             spool = self._spool = RecordSpool(self.directory)
         spool.append(record_event)
 
+    def run_writer(self, stop: threading.Event) -> None:
+        """The writer's body, in a process of its own (`start_writer`, or the engine's supervisor)."""
+        RecordWriter(self.directory, self._make_db, retry_s=self._retry_s, stop=stop).run()
+
     def start_writer(self) -> int:
         """Fork the one writer process; it stops with SIGTERM or when its parent is gone."""
         self.directory.mkdir(parents=True, exist_ok=True)
-
-        def run(stop: threading.Event) -> None:
-            RecordWriter(self.directory, self._make_db, retry_s=self._retry_s, stop=stop).run()
-
-        self._writer = fork_child("call record writer", run)
+        self._writer = fork_child("call record writer", self.run_writer)
         assert self._writer.pid is not None
         return self._writer.pid
 

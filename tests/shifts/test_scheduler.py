@@ -238,3 +238,46 @@ def test_the_shared_jobs_survive_a_restart_and_a_missed_run_runs_once_after_it(
     assert late.scheduled_run_time == missed  # the stored run, not a fresh schedule
     assert missed in claims(engine, COVERAGE_JOB)
     assert {job_id for job_id, _, _ in stored_jobs(engine)} == {"coverage-check", "roster-summary"}
+
+
+class _Planted:
+    """What a writer of the shared database could store as a job: unpickling it runs `open(path, "w")`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (str(self.path), "w"))
+
+
+def test_the_scheduler_never_unpickles_what_is_in_the_database(
+    tmp_path: Path, schedulers: list[RosterScheduler]
+) -> None:
+    """A job row is code: APScheduler's SQLAlchemy store unpickles it. The jobs are defined here, in the
+    engine's own code; the database holds only when each runs next, as plain columns."""
+    import pickle
+
+    from sqlalchemy import Column, Float, LargeBinary, MetaData, Table, Unicode, insert
+
+    engine = roster_db(tmp_path)
+    ran = tmp_path / "planted-code-ran"
+    jobs = Table(
+        "apscheduler_jobs",
+        MetaData(),
+        Column("id", Unicode(191), primary_key=True),
+        Column("next_run_time", Float(25), index=True),
+        Column("job_state", LargeBinary, nullable=False),
+    )
+    jobs.create(engine, checkfirst=True)
+    with engine.begin() as connection:
+        for job_id in (COVERAGE_JOB, "roster-summary", "planted"):
+            connection.execute(
+                insert(jobs).values(id=job_id, next_run_time=0.0, job_state=pickle.dumps(_Planted(ran)))
+            )
+    scheduler = RosterScheduler(context(engine), Timing(coverage_every=timedelta(seconds=1)))
+    events = Events(scheduler)
+    schedulers.append(scheduler)
+    scheduler.start()
+    assert events.wait_for(COVERAGE_JOB)[0].exception is None
+    assert not ran.exists(), "the scheduler ran code it read from the database"
+    assert {job_id for job_id, _, _ in stored_jobs(engine)} == {"coverage-check", "roster-summary"}

@@ -198,6 +198,7 @@ def lab_settings(data_dir: Path) -> Settings:
         data_dir=data_dir,
         sip_port=free_udp_port(),
         agi_port=free_tcp_port(),
+        ami_port=free_tcp_port(),
         agi_workers=2,
         ring_timeout_s=4,
         dispatcher_timeout_s=20,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shifts.endpoints import endpoint_problem
 from shifts.model import ROLES, Staff
 from shifts.store import bump_revision
 from siaga.asterisk import AsteriskError
@@ -27,7 +28,6 @@ from web.places import Places
 
 log = logging.getLogger("siaga.web")
 
-_ENDPOINT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _STAFF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -159,8 +159,9 @@ class DirectoryService:
             errors.append(FieldError("name", "longer than 200 characters"))
         if role not in ROLES:
             errors.append(FieldError("role", f"{role!r} is not one of {', '.join(ROLES)}"))
-        if not _ENDPOINT.fullmatch(endpoint):
-            errors.append(FieldError("endpoint", f"{endpoint!r} must be letters, digits, '-' or '_'"))
+        problem = endpoint_problem(endpoint)  # the roster import's check too
+        if problem:
+            errors.append(FieldError("endpoint", problem))
         else:
             owner = session.scalar(select(Staff).where(Staff.endpoint == endpoint))
             if owner is not None and owner.id != staff_id:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
@@ -39,10 +38,6 @@ def _readable(svc: Services, user: Principal, facility_code: str) -> str:
 def _assignment_editable(db: Db, svc: Services, user: Principal, assignment_id: int) -> None:
     facility = svc.rosters.assignment_facility(db, assignment_id)
     user.require_edit(svc.places.kabupaten_of.get(facility))
-
-
-def _may_edit(svc: Services, user: Principal) -> Callable[[str], bool]:
-    return lambda code: user.can_edit(svc.places.kabupaten_of.get(code))
 
 
 def _decode(raw: bytes) -> str:
@@ -129,7 +124,7 @@ async def import_form(
     text = _decode(await file.read(MAX_IMPORT_BYTES + 1))
     name = file.filename or "upload.csv"
     count = await run_in_threadpool(
-        svc.rosters.import_csv, db, user.name, text, name, _may_edit(svc, user), replace
+        svc.rosters.import_csv, db, user.name, text, name, user.writable_kabupaten, replace
     )
     back = facility if facility in svc.places.facilities else ""
     query = urlencode({"facility": back, "done": f"imported {count} assignment(s) from {name}"})
@@ -236,6 +231,6 @@ async def import_roster(
         user.require_edit(None)
     text = _decode(await request.body())
     count = await run_in_threadpool(
-        svc.rosters.import_csv, db, user.name, text, source, _may_edit(svc, user), replace
+        svc.rosters.import_csv, db, user.name, text, source, user.writable_kabupaten, replace
     )
     return {"imported": count}

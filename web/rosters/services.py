@@ -2,9 +2,12 @@
 import and export — each one change with an audit entry, in the request's transaction.
 
 Everything that decides what a roster may hold lives in `shifts`: new assignments go through
-`parse_roster_csv` (the checks of `siaga roster import`, with each facility's own shift times), a swap is
-a `shifts` swap exception, a month is filled by `rotate_month`, an export is `shifts.export.roster_csv`.
-This module only adds what a click needs: one person, one shift, checked against what is already stored.
+`parse_roster_csv` (the checks of `siaga roster import`, with each facility's own shift times), an
+upload through `shifts.importing.check_import` (the command's own path), kabupaten bounds through
+`shifts.scope.RosterBounds` (staff work in their own kabupaten; a supervisor writes only theirs), a swap
+is a `shifts` swap exception, a month is filled by `rotate_month`, an export is
+`shifts.export.roster_csv`. This module only adds what a click needs: one person, one shift, checked
+against what is already stored.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,18 +24,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from shifts.export import roster_csv
+from shifts.importing import check_import
 from shifts.model import Assignment, Staff
-from shifts.roster_csv import AssignmentRow, ParsedRoster, overlaps_with_existing, parse_roster_csv
+from shifts.roster_csv import AssignmentRow, ParsedRoster, StaffRow, parse_roster_csv
 from shifts.rotation import month_slots, rotate_month
+from shifts.scope import RosterBounds
 from shifts.store import (
     add_swap,
     bump_revision,
     exceptions_between,
-    existing_spans,
     facility_templates,
     iter_assignments,
     known_staff,
-    replace_scope,
     staff_busy,
     write_roster,
 )
@@ -161,6 +164,18 @@ def _row_json(a: AssignmentRow) -> dict[str, object]:
     }
 
 
+def _staff_json(s: StaffRow) -> dict[str, object]:
+    """A staff record as the audit log records it (the keys of the console's own staff edits)."""
+    return {
+        "staff_id": s.staff_id,
+        "name": s.name,
+        "role": s.role,
+        "endpoint": s.endpoint,
+        "facility": s.facility_code,
+        "phone": s.phone or None,
+    }
+
+
 def _capped(items: list[dict[str, object]]) -> list[dict[str, object]] | None:
     if not items:
         return None
@@ -173,6 +188,9 @@ class RosterService:
     def __init__(self, places: Places) -> None:
         self.places = places
         self.zones = {code: f.timezone for code, f in places.facilities.items()}
+        # Staff work in their own kabupaten, whoever plans the shift; `for_writer` narrows it to a
+        # supervisor's kabupaten for an upload.
+        self.bounds = RosterBounds(places.kabupaten_of, {a.code: a.name for a in places.kabupaten_list()})
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -296,9 +314,12 @@ class RosterService:
                 self.zones,
                 known_staff(session),
                 templates=facility_templates(session),
+                bounds=self.bounds,
             )
         except DataError as exc:
-            raise InputError([FieldError(e.field or "roster", e.message) for e in exc.errors]) from exc
+            # A month's rotation repeats one person's problem on every shift: say it once.
+            errors = dict.fromkeys(FieldError(e.field or "roster", e.message) for e in exc.errors)
+            raise InputError(list(errors)) from exc
         # Line numbers of this synthetic file mean nothing to the person at the form.
         return ParsedRoster(parsed.staff, [dataclasses.replace(a, line=0) for a in parsed.assignments])
 
@@ -392,6 +413,9 @@ class RosterService:
             raise InputError.one("staff_id", f"unknown staff {to_staff_id!r}")
         if to_staff_id == a.staff_id:
             raise InputError.one("staff_id", f"{to_staff_id} already has this shift")
+        refusal = self.bounds.placement_refusal(to_staff_id, other.facility_code, a.facility_code)
+        if refusal:
+            raise InputError.one("staff_id", refusal)
         start, end = _aware_utc(a.start_utc), _aware_utc(a.end_utc)
         probe = AssignmentRow(0, to_staff_id, a.facility_code, a.shift_date, a.shift, start, end, a.timezone)
         errors = self._busy(session, [probe])
@@ -472,36 +496,29 @@ class RosterService:
         actor: str,
         text: str,
         source: str,
-        may_edit: Callable[[str], bool],
+        writable: frozenset[str] | None,
         replace: bool,
     ) -> int:
         """Import a roster CSV, all or nothing; every bad line (and every line outside the user's kabupaten)
         is reported. With `replace`, each facility's assignments on the file's dates are replaced, as
-        `siaga roster import --update` does."""
-        scope_errors = []
-        reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
-            code = (row.get("facility_code") or "").strip()
-            if code in self.places.facilities and not may_edit(code):
-                line = reader.line_num
-                scope_errors.append(FieldError("facility_code", f"{code} is not in your kabupaten", line))
+        `siaga roster import --update` does.
+
+        `writable` is the user's kabupaten (None: every one). It is checked by the importer itself on
+        each parsed line — the facility the line writes and the staff record it creates or changes — so
+        no second reading of the file (a header with a stray space, a column named twice) can differ
+        from what is written. Staff records the file creates or changes are audited with the roster.
+        """
         try:
-            parsed = parse_roster_csv(
-                text, source, self.zones, known_staff(session), templates=facility_templates(session)
+            checked = check_import(
+                session, text, source, self.zones, update=replace, bounds=self.bounds.for_writer(writable)
             )
         except DataError as exc:
-            errors = [FieldError(e.field or "file", e.message, e.line or None) for e in exc.errors]
-            raise InputError(sorted(errors + scope_errors, key=lambda e: e.line or 0)) from exc
-        if scope_errors:
-            raise InputError(scope_errors)
+            raise InputError(
+                [FieldError(e.field or "file", _web_words(e.message), e.line or None) for e in exc.errors]
+            ) from exc
+        parsed, update = checked.parsed, checked.update
         if not parsed.assignments:
             raise InputError.one("file", "no assignments in the file")
-        update = replace_scope(parsed) if replace else None
-        clashes = overlaps_with_existing(
-            parsed.assignments, existing_spans(session, parsed, excluding=update), source
-        )
-        if clashes:
-            raise InputError([FieldError(e.field or "file", _web_words(e.message), e.line) for e in clashes])
         old = [
             a
             for code, (lo, hi) in (update or {}).items()
@@ -520,6 +537,22 @@ class RosterService:
             _capped(before),
             _capped([_row_json(a) for a in parsed.assignments]),
         )
+        if parsed.staff:
+            homes = {s.facility_code for s in parsed.staff}
+            home = next(iter(homes)) if len(homes) == 1 else None  # else national readers only
+            changed = [
+                checked.staff_before[s.staff_id] for s in parsed.staff if s.staff_id in checked.staff_before
+            ]
+            record(
+                session,
+                actor,
+                "import-staff",
+                home,
+                f"{len(parsed.staff)} staff record(s) from {source}: "
+                f"{len(parsed.staff) - len(changed)} new, {len(changed)} changed",
+                _capped([_staff_json(s) for s in changed]),
+                _capped([_staff_json(s) for s in parsed.staff]),
+            )
         return len(parsed.assignments)
 
     def export_csv(self, session: Session, facilities: list[str], first: date, end: date) -> str:

@@ -1,0 +1,1 @@
+"""Asterisk's manager interface (AMI): the engine's second line to Asterisk, beside FastAGI."""
