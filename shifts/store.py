@@ -21,6 +21,7 @@ from itertools import islice
 
 from sqlalchemy import Engine, and_, delete, insert, select
 from sqlalchemy import update as update_rows
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from shifts.model import Assignment, FacilityShift, Leave, RosterRevision, Staff, Swap
@@ -498,6 +499,7 @@ class RosterSource:
         self._snapshot: OnDutySnapshot | None = None
         self._revision = -1
         self._checked = float("-inf")
+        self._read_failures = 0
 
     def after_fork(self) -> None:
         """A forked worker must not share its parent's database connections.
@@ -514,16 +516,34 @@ class RosterSource:
         return self._snapshot
 
     def snapshot(self, now: datetime) -> OnDutySnapshot:
+        """The snapshot for `now`. A database that cannot be read costs nothing while the snapshot in
+        memory is still valid (until the next shift boundary): calls keep their plans, and the database
+        is asked again after `refresh_s`. Past a boundary an old snapshot would ring people whose shift
+        ended, so then the error goes up and the dialplan's fallback takes the call."""
         with self._lock:
             fresh = self._snapshot is not None and self._snapshot.is_valid(now)
             if fresh and time.monotonic() - self._checked < self._refresh_s:
                 return self._snapshot  # type: ignore[return-value]
-            with Session(self._engine) as session:
-                revision = current_revision(session)
+            try:
+                with Session(self._engine) as session:
+                    revision = current_revision(session)
+                    self._checked = time.monotonic()
+                    if fresh and revision == self._revision:
+                        return self._snapshot  # type: ignore[return-value]
+                    return self._rebuild(session, now, revision)
+            except SQLAlchemyError as exc:
+                if not fresh:
+                    log.error("roster snapshot cannot be rebuilt, the database is unreadable: %s", exc)
+                    raise
                 self._checked = time.monotonic()
-                if fresh and revision == self._revision:
-                    return self._snapshot  # type: ignore[return-value]
-                return self._rebuild(session, now, revision)
+                self._read_failures += 1
+                if self._read_failures == 1 or self._read_failures % 100 == 0:
+                    log.warning(
+                        "roster database unreadable (%s); routing on the snapshot in memory, valid until %s",
+                        str(getattr(exc, "orig", exc))[:120],
+                        self._snapshot.valid_until if self._snapshot is not None else "?",
+                    )
+                return self._snapshot  # type: ignore[return-value]
 
     def rebuild(self, now: datetime) -> OnDutySnapshot:
         """Rebuild now, whatever the cache says: the scheduler calls this at every shift boundary."""

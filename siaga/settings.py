@@ -7,6 +7,7 @@ from in exactly one order.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -115,8 +116,12 @@ class Settings:
 
     @property
     def records_spool(self) -> Path:
-        """Call records wait here (one JSON-lines file per engine worker) until the database takes them."""
-        return self.run_dir / "engine" / "records"
+        """Call records wait here (one JSON-lines file per engine worker) until the database takes them.
+
+        One folder per database: records left in a spool when the engine stopped belong to the database
+        they were made for, and an engine started on another database must not write them there."""
+        digest = hashlib.sha256(self.db_url.encode("utf-8")).hexdigest()[:12]
+        return self.run_dir / "engine" / "records" / digest
 
     @property
     def decision_log(self) -> Path:

@@ -51,13 +51,19 @@ class RecordSpool:
         self.path: Path | None = None
 
     def _open(self) -> IO[str]:
+        """A new spool file, locked before the writer can see it: it is made under a name the writer does
+        not read, locked, then renamed (the lock stays with the open file). Made and locked in place, a
+        writer pass could take the fresh, empty, not-yet-locked file for an abandoned one and delete it,
+        and this worker would append its records to a file that no longer exists."""
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
             path = self.directory / f"spool-{self._pid}-{next(self._serial)}.jsonl"
             if not path.exists():
                 break
-        handle = path.open("a", encoding="utf-8")
+        hidden = self.directory / f".{path.name}.new"
+        handle = hidden.open("a", encoding="utf-8")
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(hidden, path)
         self._handle, self.path = handle, path
         return handle
 

@@ -258,3 +258,45 @@ def test_time_to_answer_counts_from_arrival() -> None:
     answered = report.attempts[1]
     assert answered.started + (answered.ring_s or 0) - report.started == pytest.approx(5.5)
     assert timedelta(seconds=5.5).total_seconds() == 5.5
+
+
+def test_a_writer_pass_while_a_spool_file_is_being_opened_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer pass can run between a worker creating its spool file and locking it. Before the fix the
+    writer found the new file unlocked and empty, took it for abandoned and deleted it; the worker then
+    appended its records to a file that was gone."""
+    import fcntl
+
+    from routing.records import writer as writer_module
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    spool = RecordSpool(tmp_path / "spool")
+    writer = RecordWriter(spool.directory, lambda: records_engine(url))
+    real_flock = fcntl.flock
+    raced: list[bool] = []
+
+    def flock_after_a_writer_pass(fd: int, operation: int) -> None:
+        if not raced:
+            raced.append(writer.drain_once())  # the writer's pass lands in the window
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(writer_module.fcntl, "flock", flock_after_a_writer_pass)
+    for event in _events(3):
+        spool.append(event)
+    monkeypatch.setattr(writer_module.fcntl, "flock", real_flock)
+    spool.close()
+    assert raced, "the race was exercised"
+    writer.drain_once()
+    assert _count(url) == 4
+
+
+def test_each_database_has_its_own_spool_folder(tmp_path: Path) -> None:
+    """Records spooled for one database and left at `siaga down` must never be written into another."""
+    from siaga.settings import Settings
+
+    first = Settings(data_dir=tmp_path)
+    second = Settings(data_dir=tmp_path, db=f"sqlite:///{tmp_path / 'other.db'}")
+    assert first.records_spool != second.records_spool
+    assert first.records_spool == Settings(data_dir=tmp_path).records_spool
+    assert first.records_spool.parent == second.records_spool.parent

@@ -128,3 +128,25 @@ def test_a_dry_run_writes_nothing(tmp_path: Path) -> None:
     result = load(engine, WEEK, dry_run=True)
     assert (result.assignments, result.written) == (8, False)
     assert count(engine) == before
+
+
+def test_an_unreadable_database_costs_nothing_while_the_snapshot_is_valid(tmp_path: Path) -> None:
+    """Before the fix the snapshot raised when the database could not be read, though the one in memory
+    held until 07:00: every call in that window lost its plan."""
+    engine = roster_db(tmp_path)
+    load(engine, WEEK)
+    source = RosterSource(engine, refresh_s=0)  # every call asks the database
+    night = source.snapshot(at("2026-11-23T06:00+07:00"))
+    (tmp_path / "gone").mkdir()
+    engine.dispose()
+    db_file = Path(str(engine.url.database))
+    db_file.rename(tmp_path / "gone" / db_file.name)
+    db_file.mkdir()  # the path is now a folder: SQLite cannot open it
+    try:
+        assert source.snapshot(at("2026-11-23T06:30+07:00")) is night
+        with pytest.raises(Exception, match=r"unable to open|not a database|is a directory"):
+            source.snapshot(at("2026-11-23T07:00+07:00"))  # past the boundary: no guessing
+    finally:
+        db_file.rmdir()
+        (tmp_path / "gone" / db_file.name).rename(db_file)
+    assert [d.staff_id for d in source.snapshot(at("2026-11-23T07:00+07:00")).staff_at("pkm-a")] == ["budi"]
