@@ -1,9 +1,11 @@
 """The `route` AGI script: turn the call into a `CallContext`, ask the router, write the plan.
 
-Thin on purpose: every decision lives in routing/. The reply is a handful of SET VARIABLE commands;
-ROUTE_STATUS=OK goes last so the dialplan can tell a complete plan from a crash halfway. Reading the call
-costs two GET FULL VARIABLE round trips (location facts; device states of the candidates). The call record
-and decision log are written after the plan, to a local spool, so neither can slow or fail the reply.
+Thin on purpose: every decision lives in routing/. The reply is one EXEC MSet (a handful of SET VARIABLE
+commands where MSet fails); ROUTE_STATUS=OK goes last so the dialplan can tell a complete plan from a crash
+halfway, and every value, whatever characters a caller id or a facility name brings, reaches Asterisk whole
+(agi.protocol.mset_escape). Reading the call costs two GET FULL VARIABLE round trips (location facts;
+device states of the candidates). The call record and decision log are written after the plan, to a local
+spool, so neither can slow or fail the reply.
 """
 
 from __future__ import annotations
@@ -119,6 +121,11 @@ def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:
     pairs.append((v.ROUTE_AREA, plan.area[0].code if plan.area else ""))
     pairs.append((v.ROUTE_LOCATION_SOURCE, plan.location.source if plan.location else "none"))
     pairs.append((v.ROUTE_ASK_DIGITS, "1" if plan.ask_digits else "0"))
+    desks = plan.desks[: v.MAX_DESKS]
+    for n, desk in enumerate(desks, start=1):
+        pairs.append((v.route_desk_n(n), desk.desk))
+        pairs.append((v.route_desk_wait_n(n), str(desk.max_wait_s)))
+    pairs.append((v.ROUTE_DESK_COUNT, str(len(desks))))
     for header, text in call_texts(plan).items():
         pairs.append((v.SCREENPOP_VARIABLES[header], text))
     for n, text in enumerate(attempt_texts(plan), start=1):
@@ -130,7 +137,12 @@ def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:
 
 def write_plan(session: VariableWriter, plan: RoutePlan) -> None:
     """One `EXEC MSet` round trip where the session offers it (ROUTE_STATUS set in the same command, so
-    a crash cannot leave half a plan looking whole); one SET VARIABLE each otherwise or if MSet fails."""
+    a crash cannot leave half a plan looking whole); one SET VARIABLE each otherwise or if MSet fails.
+
+    MSet's own argument parser groups `(…)` and `[…]` and eats quotes and backslashes, so a caller id
+    such as `0812(` once glued every later pair, ROUTE_STATUS included, onto its value: the call went to
+    the dispatcher. The session escapes each value for that parser, so no value can take another's place.
+    """
     pairs = plan_variables(plan)
     set_many = getattr(session, "set_variables", None)
     if set_many is not None:
@@ -185,17 +197,20 @@ def make_route_handler(
         if fact_notes:
             plan.notes.extend(fact_notes)
         write_plan(session, plan)
-        first = plan.targets[0]
-        log.info(
-            "call %s from %s: %d target(s), first %s (%s); device states of %d endpoint(s) in %.2f ms",
-            ctx.call_id,
-            ctx.caller or "unknown",
-            len(plan.targets),
-            first.endpoint,
-            first.why,
-            sum(n for n, _ in asked),
-            sum(ms for _, ms in asked),
-        )
+        if log.isEnabledFor(logging.INFO):
+            first = plan.targets[0] if plan.targets else None
+            log.info(
+                "call %s from %s: %d target(s), first %s (%s), then desk(s) %s; device states of %d "
+                "endpoint(s) in %.2f ms",
+                ctx.call_id,
+                ctx.caller or "unknown",
+                len(plan.targets),
+                first.endpoint if first else "-",
+                first.why if first else "no facility",
+                ">".join(d.desk for d in plan.desks) or "-",
+                sum(n for n, _ in asked),
+                sum(ms for _, ms in asked),
+            )
         data = plan.to_json()  # once, for the record and the decision log
         if records is not None:
             try:

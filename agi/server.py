@@ -1,15 +1,28 @@
 """Pre-forked FastAGI server: a supervising parent and N worker processes on one listening socket.
 
 Why processes rather than threads: each worker's main thread can use signals (SIGALRM cuts a
-hung call; pyst2 itself needs the main thread), a crash or a hang costs one worker rather than
-the server, and calls run in parallel without sharing a GIL. Forking once per worker rather than
-once per connection was measured at ~4x the throughput.
+hung call), a crash or a hang costs one worker rather than the server, and calls run in parallel
+without sharing a GIL. Forking once per worker rather than once per connection was measured at ~4x
+the throughput. Each new connection wakes one idle worker, not all of them (EPOLLEXCLUSIVE): with
+4 workers the others' wasted wake-ups cost about a sixth of the throughput. Light load therefore
+tends to go to the same worker; a busy or hung worker is not waiting, so it is never the one woken.
 
 The parent binds the socket *before* forking, so the port accepts connections (queued in the
 backlog) as soon as :meth:`FastAgiServer.bind` returns. It then only supervises: it restarts a
 worker that dies, and on SIGTERM/SIGINT it closes the "death pipe" every worker watches, so idle
 workers exit at once and busy ones after their current call. The same pipe reaching EOF is how a
 worker notices that the parent died without a chance to clean up.
+
+A connection gets a worker's attention only once its whole AGI environment has arrived. Until then it
+waits, costing nothing but a file descriptor, in the poll set of the worker that accepted it, for at most
+``env_timeout_s`` (1 s, well under the dialplan's 3 s AGI guard): a few sockets that connect and say
+nothing (a port scanner, a half-dead load balancer, an attacker on the signalling network) used to hold
+each of the 4 workers for the full read timeout and so delayed every real call. The listener also asks
+the kernel (TCP_DEFER_ACCEPT) not to hand over a connection before its first bytes, and each worker caps
+how many such waiting connections one peer address may have; past the cap its oldest is closed. On
+loopback every peer is 127.0.0.1, so the cap is a bound on silent sockets rather than a per-client
+quota: real Asterisk connections never wait there for more than a moment, so they are not the ones
+evicted.
 """
 
 from __future__ import annotations
@@ -18,7 +31,6 @@ import ipaddress
 import logging
 import os
 import select
-import selectors
 import signal
 import socket
 import time
@@ -28,7 +40,15 @@ from dataclasses import dataclass
 from types import FrameType, TracebackType
 from typing import Final
 
-from agi.protocol import DEFAULT_READ_TIMEOUT_S, AgiProtocolError, AgiSession, call_log
+from agi.protocol import (
+    DEFAULT_ENV_TIMEOUT_S,
+    DEFAULT_READ_TIMEOUT_S,
+    AgiProtocolError,
+    AgiSession,
+    CallLog,
+    EnvironmentParser,
+    call_log,
+)
 from agi.scripts import ScriptTable
 
 LOGGER_NAME: Final = "siaga.agi.server"
@@ -43,6 +63,13 @@ _MIN_UPTIME_S: Final = 1.0
 _BACKOFF_FIRST_S: Final = 0.5
 _BACKOFF_MAX_S: Final = 30.0
 _SUPERVISOR_TICK_S: Final = 1.0
+# Connections still sending their environment, per worker: per peer address, and in all.
+DEFAULT_MAX_WAITING_PER_PEER: Final = 32
+_MAX_WAITING: Final = 512
+# One worker woken per new connection instead of all of them (Linux >= 4.5; 0 elsewhere).
+_EPOLLEXCLUSIVE: Final = getattr(select, "EPOLLEXCLUSIVE", 0)
+_PEER_CACHE_MAX: Final = 1024
+_RECV_CHUNK: Final = 4096
 # Blocked around fork() so a signal cannot reach a new worker before it has reset its handlers.
 _FORK_BLOCKED_SIGNALS: Final = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP})
 
@@ -97,6 +124,17 @@ def _close_quietly(resource: socket.socket | int) -> None:
 
 
 @dataclass
+class _Waiting:
+    """A connection whose AGI environment has not fully arrived yet."""
+
+    conn: socket.socket
+    host: str
+    peer: str
+    parser: EnvironmentParser
+    deadline: float
+
+
+@dataclass
 class _WorkerSlot:
     index: int
     pid: int | None = None
@@ -108,10 +146,12 @@ class _WorkerSlot:
 class FastAgiServer:
     """FastAGI server: ``serve_forever()`` in a service, ``start_background()``/``stop()`` in tests.
 
-    Every connection: refuse peers outside ``allowed_peers``, read the AGI environment (bounded by
-    ``read_timeout_s``), find the script in ``scripts``, run its handler under ``call_timeout_s``.
-    No exception escapes a call: it is logged with the call's unique id and script and the
-    connection is closed, so the dialplan sees no route variables and falls back.
+    Every connection: refuse peers outside ``allowed_peers``, wait (without holding the worker) for the
+    AGI environment for at most ``env_timeout_s``, find the script in ``scripts``, run its handler under
+    ``call_timeout_s``, each reply bounded by ``read_timeout_s``. Each worker keeps at most
+    ``max_waiting_per_peer`` connections from one address waiting for their environment (the oldest
+    is closed to make room). No exception escapes a call: it is logged with the call's unique id and
+    script and the connection is closed, so the dialplan sees no route variables and falls back.
     """
 
     def __init__(
@@ -127,11 +167,18 @@ class FastAgiServer:
         call_timeout_s: float | None = 10.0,
         shutdown_grace_s: float = 5.0,
         backlog: int = 128,
+        on_supervisor_tick: Callable[[], None] | None = None,
+        env_timeout_s: float = DEFAULT_ENV_TIMEOUT_S,
+        max_waiting_per_peer: int = DEFAULT_MAX_WAITING_PER_PEER,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         if read_timeout_s <= 0:
             raise ValueError(f"read_timeout_s must be positive, not {read_timeout_s}")
+        if env_timeout_s <= 0:
+            raise ValueError(f"env_timeout_s must be positive, not {env_timeout_s}")
+        if max_waiting_per_peer < 1:
+            raise ValueError(f"max_waiting_per_peer must be at least 1, not {max_waiting_per_peer}")
         if call_timeout_s is not None and call_timeout_s <= 0:
             raise ValueError(f"call_timeout_s must be positive or None, not {call_timeout_s}")
         if isinstance(allowed_peers, str):
@@ -147,6 +194,11 @@ class FastAgiServer:
         self._call_timeout_s = call_timeout_s
         self._shutdown_grace_s = shutdown_grace_s
         self._backlog = backlog
+        # Called in the supervisor's loop (each tick, and on SIGCHLD): the engine restarts its helpers here.
+        self.on_supervisor_tick = on_supervisor_tick
+        self._env_timeout_s = env_timeout_s
+        self._max_waiting_per_peer = max_waiting_per_peer
+        self._peer_cache: dict[str, bool] = {}
         self._log = logging.getLogger(LOGGER_NAME)
         self._listener: socket.socket | None = None
         self._port: int | None = None
@@ -186,6 +238,12 @@ class FastAgiServer:
             (self._host, self._requested_port), family=family, backlog=self._backlog
         )
         listener.setblocking(False)  # workers race for each connection; losers get EAGAIN
+        # Accepted sockets inherit it: commands and replies are single small writes, never held back.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if hasattr(socket, "TCP_DEFER_ACCEPT"):
+            # No worker wakes for a connection before its first bytes (Asterisk sends the environment
+            # at once); a silent one is handed over only after about this many seconds.
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
         self._listener = listener
         self._port = port = int(listener.getsockname()[1])
         self._log.info("FastAGI listening on %s port %d", self._host, port)
@@ -304,6 +362,11 @@ class FastAgiServer:
                     break
                 self._reap(slots, restart=True)
                 self._restart_due(slots, listener, death_r, inherited)
+                if self.on_supervisor_tick is not None:
+                    try:
+                        self.on_supervisor_tick()
+                    except Exception:
+                        self._log.exception("supervisor tick failed")
             if self._stop_signal is not None:
                 self._log.info("received %s; stopping", signal.Signals(self._stop_signal).name)
         finally:
@@ -460,25 +523,124 @@ class FastAgiServer:
             except Exception:
                 self._log.exception("worker %d: on_worker_start failed; worker exits", index)
                 return EXIT_WORKER_START_FAILED
-        with selectors.DefaultSelector() as selector:
-            selector.register(listener, selectors.EVENT_READ)
-            selector.register(death_r, selectors.EVENT_READ)
+        waiting: dict[int, _Waiting] = {}
+        poller = select.epoll()
+        try:
+            poller.register(listener.fileno(), select.EPOLLIN | _EPOLLEXCLUSIVE)
+            poller.register(death_r, select.EPOLLIN)
             while True:
-                ready = {key.fd for key, _ in selector.select()}
+                events = poller.poll(self._poll_timeout(waiting))
+                ready = {fd for fd, _ in events}
                 if death_r in ready:
                     self._log.debug("worker %d: supervisor stopping or gone; exiting", index)
                     return EXIT_OK
-                try:
-                    conn, address = listener.accept()
-                except (BlockingIOError, InterruptedError):
-                    continue  # another worker took this connection
-                except OSError as exc:  # e.g. EMFILE: back off instead of spinning
-                    self._log.error("worker %d: accept failed: %s", index, exc)
-                    time.sleep(0.1)
-                    continue
-                self._serve_connection(conn, address)
+                for fd in ready:
+                    if fd in waiting:
+                        self._on_readable(waiting, fd)
+                if listener.fileno() in ready:
+                    self._accept(index, listener, waiting, poller)
+                self._expire(waiting, poller)
+        finally:
+            for item in waiting.values():
+                _close_quietly(item.conn)
+            poller.close()
+
+    @staticmethod
+    def _poll_timeout(waiting: dict[int, _Waiting]) -> float:
+        if not waiting:
+            return -1
+        return max(0.0, min(item.deadline for item in waiting.values()) - time.monotonic())
+
+    def _accept(
+        self, index: int, listener: socket.socket, waiting: dict[int, _Waiting], poller: select.epoll
+    ) -> None:
+        try:
+            conn, address = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return  # another worker took this connection
+        except OSError as exc:  # e.g. EMFILE: back off instead of spinning
+            self._log.error("worker %d: accept failed: %s", index, exc)
+            time.sleep(0.1)
+            return
+        host = address[0]
+        peer = f"{host}:{address[1]}"
+        if not self._peer_allowed(host):
+            log = call_log(self._log, unique_id=f"(peer {peer})")
+            log.warning("refused FastAGI connection from %s: not in allowed_peers", peer)
+            conn.close()
+            return
+        item = _Waiting(conn, host, peer, EnvironmentParser(), time.monotonic() + self._env_timeout_s)
+        if self._take_bytes(item):
+            return
+        self._make_room(waiting, poller, host)
+        waiting[conn.fileno()] = item
+        poller.register(conn.fileno(), select.EPOLLIN)
+
+    def _take_bytes(self, item: _Waiting) -> bool:
+        """Read what has arrived without waiting; True once the connection is finished with (served
+        or closed), False while its environment is still incomplete."""
+        try:
+            chunk = item.conn.recv(_RECV_CHUNK, socket.MSG_DONTWAIT)
+            if not chunk:
+                raise AgiProtocolError("connection closed by the peer while reading the AGI environment")
+            if not item.parser.feed(chunk):
+                return False
+        except (BlockingIOError, InterruptedError):
+            return False
+        except (AgiProtocolError, OSError) as exc:
+            self._drop(item, str(exc))
+            return True
+        self._serve_connection(item)
+        return True
+
+    def _on_readable(self, waiting: dict[int, _Waiting], fd: int) -> None:
+        item = waiting[fd]
+        if item.deadline <= time.monotonic():
+            return  # expired: _expire closes it with the timeout as the reason
+        if self._take_bytes(item):
+            del waiting[fd]  # served or dropped, so closed: which also took it out of the poll set
+
+    def _expire(self, waiting: dict[int, _Waiting], poller: select.epoll) -> None:
+        now = time.monotonic()
+        for fd in [fd for fd, item in waiting.items() if item.deadline <= now]:
+            item = waiting.pop(fd)
+            poller.unregister(fd)
+            what = "nothing" if item.parser.received == 0 else "no complete AGI environment"
+            self._drop(item, f"timed out reading the AGI environment: {what} in {self._env_timeout_s:g}s")
+
+    def _make_room(self, waiting: dict[int, _Waiting], poller: select.epoll, host: str) -> None:
+        """Keep the waiting connections of one peer (and of all) under the caps: the oldest goes first,
+        as the likeliest to be idle; a real call's environment arrives within milliseconds."""
+        same_peer = [fd for fd, item in waiting.items() if item.host == host]
+        victims = []
+        if len(same_peer) >= self._max_waiting_per_peer:
+            victims.append(same_peer[0])
+        elif len(waiting) >= _MAX_WAITING:
+            victims.append(next(iter(waiting)))
+        for fd in victims:
+            item = waiting.pop(fd)
+            poller.unregister(fd)
+            self._drop(
+                item,
+                f"{len(same_peer)} connections from {host} are waiting without a complete AGI "
+                "environment; closed the oldest",
+            )
+
+    def _drop(self, item: _Waiting, reason: str) -> None:
+        log = call_log(self._log, unique_id=f"(peer {item.peer})")
+        log.warning("AGI protocol error; closing: %s", reason)
+        _close_quietly(item.conn)
 
     def _peer_allowed(self, host: str) -> bool:
+        # Remembered per address: parsing it costs more than the rest of accepting a connection.
+        allowed = self._peer_cache.get(host)
+        if allowed is None:
+            if len(self._peer_cache) >= _PEER_CACHE_MAX:
+                self._peer_cache.clear()
+            allowed = self._peer_cache[host] = self._check_peer(host)
+        return allowed
+
+    def _check_peer(self, host: str) -> bool:
         try:
             address = ipaddress.ip_address(host.split("%", 1)[0])
         except ValueError:
@@ -487,30 +649,32 @@ class FastAgiServer:
             address = address.ipv4_mapped
         return any(address in network for network in self._allowed_networks)
 
-    def _serve_connection(
-        self, conn: socket.socket, address: tuple[str, int] | tuple[str, int, int, int]
-    ) -> None:
-        peer = f"{address[0]}:{address[1]}"
-        log = call_log(self._log, unique_id=f"(peer {peer})")
-        with conn:
-            if not self._peer_allowed(address[0]):
-                log.warning("refused FastAGI connection from %s: not in allowed_peers", peer)
-                return
-            conn.setblocking(True)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def _serve_connection(self, item: _Waiting) -> None:
+        """Run the call whose environment has arrived, in this worker, under ``call_timeout_s``."""
+        session: AgiSession | None = None
+
+        def log() -> CallLog:
+            # Built only when something is logged: most calls log nothing here.
+            if session is None:
+                return call_log(self._log, unique_id=f"(peer {item.peer})")
+            return call_log(self._log, unique_id=session.unique_id, script=session.script)
+
+        with item.conn as conn:
             try:
                 with _call_deadline(self._call_timeout_s):
-                    session = AgiSession.open(conn, read_timeout_s=self._read_timeout_s)
-                    log = call_log(self._log, unique_id=session.unique_id, script=session.script)
+                    session = AgiSession.from_parser(conn, item.parser, read_timeout_s=self._read_timeout_s)
                     handler = self._scripts.get(session.script)
                     if handler is None:
-                        log.warning("no AGI script %r is registered; closing without routing", session.script)
+                        log().warning(
+                            "no AGI script %r is registered; closing without routing", session.script
+                        )
                         return
                     handler(session)
-                    log.debug("call handled")
+                    if self._log.isEnabledFor(logging.DEBUG):
+                        log().debug("call handled")
             except CallTimeout:
-                log.error("call exceeded call_timeout_s=%gs; closing without routing", self._call_timeout_s)
+                log().error("call exceeded call_timeout_s=%gs; closing without routing", self._call_timeout_s)
             except AgiProtocolError as exc:
-                log.warning("AGI protocol error; closing: %s", exc)
+                log().warning("AGI protocol error; closing: %s", exc)
             except Exception:
-                log.exception("AGI script handler failed; closing without routing")
+                log().exception("AGI script handler failed; closing without routing")

@@ -1,9 +1,13 @@
 """A fake Asterisk for fast tests: it speaks FastAGI to our server as res_agi does.
 
 It mirrors the res_agi behaviour our safety depends on rather than an idealised protocol:
-arguments are split and unquoted like res_agi's parse_args() (``\\`` escapes), command lines
-longer than 2047 bytes are split into two commands like its fgets() loop, a partial line at EOF
-still runs as a command, and ``GET FULL VARIABLE`` of an unset variable answers ``result=1 ()``.
+arguments are split and unquoted like res_agi's parse_args() (``\\`` escapes, at most 127 of them),
+command lines longer than 2047 bytes are split into two commands like its fgets() loop, a partial line
+at EOF still runs as a command, and ``GET FULL VARIABLE`` of an unset variable answers ``result=1 ()``.
+``EXEC`` hands only its second argument to the application, unsubstituted (unless the channel has
+``AGIEXECFULL=yes``), and ``MSet`` splits it like ast_app_separate_args() in main/app.c: ``(…)`` and
+``[…]`` are never split, quotes and backslashes are removed, at most 99 pairs, the last one unparsed.
+Replies are not cut: res_agi builds them in a growing ast_str (only the *command* buffer is fixed).
 """
 
 from __future__ import annotations
@@ -26,6 +30,12 @@ _USAGE_REPLY: Final = (
 )
 
 
+# res_agi.c: MAX_ARGS; parse_args() keeps at most MAX_ARGS - 1 arguments and drops what follows.
+AGI_MAX_ARGS: Final = 128
+# pbx_builtin_setvar_multiple(): AST_APP_ARG(pair)[99].
+MSET_ARRAY_LEN: Final = 99
+
+
 def split_agi_command(line: str) -> list[str]:
     """Split a command line into arguments with the quoting rules of res_agi's parse_args()."""
     args: list[str] = []
@@ -34,21 +44,78 @@ def split_agi_command(line: str) -> list[str]:
     for char in line:
         if char == '"' and not escaped:
             quoted = not quoted
-            in_word = True  # a quote starts a word even if it stays empty: "" is an argument
+            if quoted and not in_word:
+                in_word = True  # a quote starts a word even if it stays empty: "" is an argument
+                args.append("")
+                current = []
         elif char in " \t" and not quoted and not escaped:
             if in_word:
-                args.append("".join(current))
-                current = []
+                args[-1] = "".join(current)
                 in_word = False
         elif char == "\\" and not escaped:
             escaped = True
         else:
-            current.append(char)
-            in_word = True
             escaped = False
+            if not in_word:
+                if len(args) >= AGI_MAX_ARGS - 1:
+                    continue  # "Too many arguments, truncating": the character is dropped
+                in_word = True
+                args.append("")
+                current = []
+            current.append(char)
     if in_word:
-        args.append("".join(current))
+        args[-1] = "".join(current)
     return args
+
+
+def separate_app_args(
+    data: str, delim: str = ",", *, array_len: int = 128, remove_chars: bool = True
+) -> list[str]:
+    """Split an application's argument as Asterisk's __ast_app_separate_args() (main/app.c) does.
+
+    A port of its pointer walk, quirks included: ``(``/``)`` and ``[``/``]`` nest (an unmatched
+    opener keeps every later delimiter), ``"`` toggles quoting and is removed, ``\\`` is removed and
+    makes the next character literal, and when more arguments arrive than ``array_len`` holds the
+    last one is the rest of the string, not split and not unescaped.
+    """
+    buf = list(data)
+    starts: list[int] = []
+    scan = 0
+    wasdelim = -2
+    paren = bracket = 0
+    quote = False
+    while scan < len(buf) and len(starts) < array_len - 1:
+        starts.append(scan)
+        while scan < len(buf):
+            char = buf[scan]
+            if char == "(":
+                paren += 1
+            elif char == ")":
+                paren = max(0, paren - 1)
+            elif char == "[":
+                bracket += 1
+            elif char == "]":
+                bracket = max(0, bracket - 1)
+            elif char == '"' and delim != '"':
+                quote = not quote
+                if remove_chars:
+                    del buf[scan]
+                    scan -= 1
+            elif char == "\\":
+                if remove_chars:
+                    del buf[scan]  # the literal character is now at scan; the step below skips it
+                else:
+                    scan += 1
+            elif char == delim and not paren and not quote and not bracket:
+                wasdelim = scan
+                buf[scan] = "\0"
+                scan += 1
+                break
+            scan += 1
+    if scan < len(buf) or (scan > 0 and scan - 1 == wasdelim):
+        starts.append(scan)
+    text = "".join(buf)
+    return [text[start:].split("\0", 1)[0] for start in starts]
 
 
 @dataclass
@@ -248,19 +315,37 @@ class FakeAsterisk:
             if len(argv) == 5 and argv[4] != self.channel:
                 return "200 result=0\n"
             return f"200 result=1 ({self._substitute(argv[3], result, channel_vars)})\n"
-        if words[:2] == ["EXEC", "MSET"]:
-            # MSet(name=value,…): res_agi hands the unquoted argument to the application.
-            for pair in (argv[2] if len(argv) > 2 else "").split(","):
-                name, sep, value = pair.partition("=")
-                if sep:
-                    result.variables[name] = value
-            return "200 result=0\n"
+        if words[:1] == ["EXEC"]:
+            return self._exec(argv, result, channel_vars)
         if words[:1] == ["VERBOSE"]:
             if len(argv) < 2:
                 return _USAGE_REPLY
             result.verbose.append(argv[1])
             return "200 result=1\n"
         return "510 Invalid or unknown command\n"
+
+    def _exec(self, argv: list[str], result: FakeCallResult, channel_vars: dict[str, str]) -> str:
+        """``EXEC app data``: only argv[2] reaches the application (handle_exec in res_agi.c)."""
+        if len(argv) < 2:
+            return _USAGE_REPLY
+        data = argv[2] if len(argv) > 2 else ""
+        if result.variables.get("AGIEXECFULL", "").lower() in ("yes", "true", "y", "t", "1", "on"):
+            data = self._substitute(data, result, channel_vars)
+        app = argv[1].upper()
+        if app == "MSET":
+            # pbx_builtin_setvar_multiple(): pairs split on ",", each then split once on "=".
+            for pair in separate_app_args(data, ",", array_len=MSET_ARRAY_LEN) if data else []:
+                name_value = separate_app_args(pair, "=", array_len=2)
+                if len(name_value) == 2:
+                    result.variables[name_value[0]] = name_value[1]
+            return "200 result=0\n"
+        if app == "SET":
+            # pbx_builtin_setvar(): strsep() on the first "=", no argument parsing at all.
+            name, sep, value = data.partition("=")
+            if sep:
+                result.variables[name] = value
+            return "200 result=0\n"
+        return "200 result=-2\n"  # "Could not find application"
 
     def _substitute(self, expr: str, result: FakeCallResult, channel_vars: dict[str, str]) -> str:
         builtins = {

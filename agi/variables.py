@@ -2,9 +2,12 @@
 
 Set by the `route` script in one `EXEC MSet` (one SET VARIABLE each where MSet fails), in this order:
 
-    ROUTE_COUNT        number of targets, 1..n (the central dispatcher is always the last one)
+    ROUTE_COUNT        number of facility targets, 0..n (desks come after them)
     ROUTE_1..ROUTE_n   Dial strings, e.g. PJSIP/pkm-gayamsari-op1
     ROUTE_TIMEOUT_1..n ring time in seconds for each target (within the ring budget)
+    ROUTE_DESK_COUNT   number of desks, 0..9: the caller's own desk, then its overflow desks
+    ROUTE_DESK_1..n    a desk's queue name (its facility code), e.g. psc119-semarang
+    ROUTE_DESK_WAIT_1..n  the longest wait at that desk in seconds; 0 for the last (no limit)
     ROUTE_AREA         code of the caller's smallest known area (e.g. 33.74.04), empty if unknown
     ROUTE_LOCATION_SOURCE  where the location came from (pidf-lo, carrier-header, directory, trunk, ivr,
                        area-code) or "none"
@@ -47,6 +50,8 @@ ROUTE_STATUS = "ROUTE_STATUS"
 ROUTE_AREA = "ROUTE_AREA"
 ROUTE_LOCATION_SOURCE = "ROUTE_LOCATION_SOURCE"
 ROUTE_ASK_DIGITS = "ROUTE_ASK_DIGITS"
+ROUTE_DESK_COUNT = "ROUTE_DESK_COUNT"
+MAX_DESKS = 9  # the dialplan reads one digit
 STATUS_OK = "OK"
 
 OUTCOME_STATUS = "OUTCOME_STATUS"
@@ -75,6 +80,14 @@ SCREENPOP_VARIABLES = {
     "X-Siaga-Service": "_SIAGA_POP_SERVICE",
 }
 """Screen-pop header → the inheritable variable the engine sets (the dialplan reads it without the "_")."""
+
+
+def route_desk_n(n: int) -> str:
+    return f"ROUTE_DESK_{n}"
+
+
+def route_desk_wait_n(n: int) -> str:
+    return f"ROUTE_DESK_WAIT_{n}"
 
 
 def screenpop_attempt_n(n: int) -> str:

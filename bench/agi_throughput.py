@@ -158,21 +158,23 @@ async def open_loop(workload: Workload, rate: int, seconds: float) -> tuple[list
     return [took for took, routed in results if routed], sum(not routed for _, routed in results)
 
 
-def engine_cpu_s(supervisor: int, writer: int | None) -> float:
-    """CPU seconds used so far by the engine: supervisor, workers and record writer (from /proc)."""
-    pids = [supervisor] + ([writer] if writer else [])
+def _process_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def engine_cpu_parts_s(supervisor: int, writer: int | None) -> dict[str, float]:
+    """CPU seconds used so far by each part of the engine (from /proc): where a call's CPU goes."""
     children = Path(f"/proc/{supervisor}/task/{supervisor}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+    workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return {
+        "workers": sum(_process_cpu_s(pid) for pid in workers),
+        "record writer": _process_cpu_s(writer) if writer else 0.0,
+        "supervisor": _process_cpu_s(supervisor),
+    }
 
 
 def classic_call(settings: Settings, workload: Workload, n: int) -> bool:
@@ -256,7 +258,7 @@ def main() -> int:
                 for seed in (11, 12)
             ]
             assert server.supervisor_pid is not None
-            cpu_before = engine_cpu_s(server.supervisor_pid, parts.records.writer_pid)
+            parts_before = engine_cpu_parts_s(server.supervisor_pid, parts.records.writer_pid)
             for client in clients:
                 client.start()
             results = [queue.get() for _ in clients]
@@ -264,12 +266,17 @@ def main() -> int:
                 client.join()
             routed = sum(r[0] for r in results)
             failed = sum(r[1] for r in results)
-            cpu_ms = (
-                1000
-                * (engine_cpu_s(server.supervisor_pid, parts.records.writer_pid) - cpu_before)
-                / max(routed, 1)
-            )
+            parts_after = engine_cpu_parts_s(server.supervisor_pid, parts.records.writer_pid)
+            part_ms = {
+                name: 1000 * (parts_after[name] - parts_before[name]) / max(routed, 1) for name in parts_after
+            }
+            cpu_ms = sum(part_ms.values())
             routed_per_s = routed / args.seconds
+            print(
+                "engine CPU per routed call: "
+                + ", ".join(f"{name} {ms:.3f} ms" for name, ms in part_ms.items())
+                + f"; total {cpu_ms:.3f} ms"
+            )
             print(
                 f"closed loop: {routed} calls routed in {args.seconds:g} s ({routed_per_s:.0f}/s), "
                 f"{failed} failed; the engine used {cpu_ms:.2f} ms of CPU per call "

@@ -162,6 +162,8 @@ def read_feature_collection(path: Path) -> list[object]:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))  # editors on Windows write a BOM
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError([RowError(source, 0, None, f"not readable GeoJSON: {exc}")]) from exc
+    except RecursionError as exc:  # arrays or objects nested past Python's limit: no GIS tool writes that
+        raise DataError([RowError(source, 0, None, "not readable GeoJSON: nested too deeply")]) from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise DataError([RowError(source, 0, "type", "expected a GeoJSON FeatureCollection")])
     features = doc.get("features")
@@ -263,6 +265,9 @@ def _parse_geometry(raw: object, number: int, source: str, parsed: Parsed[Area])
         geometry = shape(raw)  # type: ignore[arg-type]
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
         parsed.error(source, number, "geometry", f"unreadable: {exc}")
+        return None
+    except RecursionError:  # shapely's shape() recurses once per level of nested coordinates
+        parsed.error(source, number, "geometry", "unreadable: coordinates nested too deeply")
         return None
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
         parsed.error(source, number, "geometry", f"{geometry.geom_type} is not a Polygon or MultiPolygon")

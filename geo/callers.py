@@ -56,7 +56,7 @@ def parse_callers_csv(path: Path, progress: ProgressFn | None = None) -> Parsed[
     source = str(path)
     parsed: Parsed[KnownCaller] = Parsed()
     seen: dict[str, int] = {}
-    for count, (line, row) in enumerate(csv_rows(path, ("number", "lat", "lon")), start=1):
+    for count, (line, row) in enumerate(csv_rows(path, ("number", "lat", "lon"), parsed), start=1):
         if progress is not None and count % 20000 == 0:
             progress(count, 0)
         number = normalise_number(row.get("number", ""))

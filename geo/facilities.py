@@ -6,6 +6,7 @@ import csv
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from geo.bounds import INDONESIA_LAT, INDONESIA_LON, in_indonesia, parse_coordinate, point_problem
@@ -40,27 +41,52 @@ class Facility:
     service_area: tuple[str, ...] = ()  # area codes it serves first (wilayah kerja); empty: distance only
 
 
-def csv_rows(path: Path, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each data row; a missing file, bad encoding or column fails the file."""
+def csv_rows(
+    path: Path, required: tuple[str, ...], parsed: Parsed[Any]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for each readable data row; each unreadable line is an error in `parsed`.
+
+    A missing file or column fails the file. Decoded with replacement rather than strictly, and a csv.Error
+    (a cell past the csv module's 128 KB limit) caught per row, so one line of Latin-1 or one huge cell
+    costs that line only and `--skip-bad` keeps the rest (as routing/tables.py does for its tables).
+    """
     source = str(path)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        handle = path.open(newline="", encoding="utf-8-sig", errors="replace")
     except OSError as exc:
         raise DataError([RowError(source, 0, None, f"cannot open: {exc}")]) from exc
     with handle:
+        reader = csv.DictReader(handle)
         try:
-            reader = csv.DictReader(handle)
             columns = [c.strip() for c in reader.fieldnames or []]
-            reader.fieldnames = columns
-            missing = [c for c in required if c not in columns]
-            if missing:
-                raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
-            for row in reader:
-                yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
-        except UnicodeDecodeError as exc:
-            raise DataError([RowError(source, 0, None, f"not UTF-8 text: {exc}")]) from exc
         except csv.Error as exc:
-            raise DataError([RowError(source, reader.line_num, None, f"not readable CSV: {exc}")]) from exc
+            raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
+        if any("\ufffd" in c for c in columns):
+            raise DataError([RowError(source, 1, None, "not UTF-8 text (save the file as CSV UTF-8)")])
+        reader.fieldnames = columns
+        missing = [c for c in required if c not in columns]
+        if missing:
+            raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
+        stuck_at = -1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                line = reader.reader.line_num  # DictReader.line_num moves only when a row is read well
+                if line == stuck_at:
+                    return  # the reader did not move past the last bad line: nothing more can be read
+                stuck_at = line
+                parsed.error(source, line, None, f"not readable CSV: {exc}")
+                continue
+            values = {k: (v or "").strip() for k, v in row.items() if k is not None}
+            if any("\ufffd" in v for v in values.values()):
+                parsed.error(source, reader.line_num, None, "not UTF-8 text (save the file as CSV UTF-8)")
+            elif any("\x00" in v for v in values.values()):
+                parsed.error(source, reader.line_num, None, "contains a NUL byte")
+            else:
+                yield reader.line_num, values
 
 
 def parse_facilities_csv(
@@ -71,7 +97,7 @@ def parse_facilities_csv(
     parsed: Parsed[Facility] = Parsed()
     seen: dict[str, int] = {}
     zones: dict[str, bool] = {}
-    for count, (line, row) in enumerate(csv_rows(path, REQUIRED_COLUMNS), start=1):
+    for count, (line, row) in enumerate(csv_rows(path, REQUIRED_COLUMNS, parsed), start=1):
         if progress is not None and count % 5000 == 0:
             progress(count, 0)
         before = len(parsed.errors)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
 from routing.records.explain import explain, summary_line
+from routing.records.model import CallRecord
 from routing.records.store import find_call, recent_calls
 from siaga.cli_common import add_common_options, settings_from_args
 from siaga.db import make_engine
@@ -27,6 +29,9 @@ def cmd_calls_list(args: argparse.Namespace) -> int:
     zone = _zone(args.tz)
     with Session(make_engine(settings.db_url)) as session:
         records = recent_calls(session, args.limit)
+        if args.json:
+            print(json.dumps([list_entry(r) for r in records], indent=2, ensure_ascii=False))
+            return 0
         if not records:
             print(f"no call records in {settings.db_url}")
             return 0
@@ -37,6 +42,31 @@ def cmd_calls_list(args: argparse.Namespace) -> int:
         for record in records:
             print(summary_line(record, zone))
     return 0
+
+
+def list_entry(record: CallRecord) -> dict[str, object]:
+    """One call for `calls list --json`: the fields others build on (wall times in UTC, ISO 8601)."""
+    return {
+        "call_id": record.call_id,
+        "record": record.id,
+        "caller": record.caller,
+        "dialled": record.dialled,
+        "service": record.service,
+        "started": record.started_at.replace(tzinfo=UTC).isoformat() if record.started_at else None,
+        "ended": record.ended_at.replace(tzinfo=UTC).isoformat() if record.ended_at else None,
+        "route_status": record.route_status,
+        "area_code": record.area_code,
+        "location_source": record.location_source,
+        "outcome": record.outcome,
+        "answered_by": record.answered_by,
+        "answered_facility": record.answered_facility,
+        "time_to_answer_s": record.time_to_answer_s,
+        "desk": record.desk,
+        "queue_wait_s": record.queue_wait_s,
+        "queue_position": record.queue_position,
+        "overflow_path": record.overflow_path,
+        "abandoned_in_queue": record.abandoned_in_queue,
+    }
 
 
 def cmd_calls_show(args: argparse.Namespace) -> int:
@@ -75,6 +105,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add_common_options(c)
     c.add_argument("--limit", type=int, default=20, help="how many calls (default 20)")
     c.add_argument("--tz", default="Asia/Jakarta", help="time zone to show times in (default Asia/Jakarta)")
+    c.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per call (call_id, caller, service, started, outcome, answered_by, "
+        "answered_facility, desk, queue_wait_s, …)",
+    )
     c.set_defaults(func=cmd_calls_list)
     c = calls.add_parser(
         "show",

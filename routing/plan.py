@@ -95,6 +95,17 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class DeskStop:
+    """A desk's queue in the plan: where the caller waits, after the facilities, for at most `max_wait_s`
+    (0: no limit, the chain's last desk: the caller waits there until someone answers)."""
+
+    desk: str
+    name: str
+    max_wait_s: int
+    why: str
+
+
+@dataclass(frozen=True)
 class RoutePlan:
     call_id: str
     caller: str
@@ -106,7 +117,8 @@ class RoutePlan:
     skipped: list[Skipped] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ask_digits: bool = False  # nothing better than an area code is known: the dialplan should run the IVR
-    budget_s: int | None = None  # the ring budget the plan was made for (facilities; the dispatcher is extra)
+    budget_s: int | None = None  # the ring budget the plan was made for (facilities; desks come after it)
+    desks: list[DeskStop] = field(default_factory=list)  # the caller's desk, then its overflow desks
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data (decision log, call record). Built field by field: `dataclasses.asdict`
@@ -151,6 +163,9 @@ class RoutePlan:
                     "distance_m": k.distance_m,
                 }
                 for k in self.skipped
+            ],
+            "desks": [
+                {"desk": d.desk, "name": d.name, "max_wait_s": d.max_wait_s, "why": d.why} for d in self.desks
             ],
             "notes": list(self.notes),
             "ask_digits": self.ask_digits,

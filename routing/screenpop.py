@@ -40,8 +40,15 @@ HEADERS = (
 )
 
 
+# Anything clean() would change: control or special characters, whitespace other than single spaces
+# inside the text. A text without any (most of them) is returned as it is, without rebuilding it.
+_NEEDS_CLEANING = re.compile(r'[\x00-\x1f\x7f,="\\|]|[^\S ]|  |^ | $')
+
+
 def clean(value: str, limit: int = MAX_VALUE) -> str:
     """A value safe for a SIP header and for MSet; never empty (an empty header is noise), "-" instead."""
+    if value and len(value) <= limit and not _NEEDS_CLEANING.search(value):
+        return value
     text = _CONTROL.sub(" ", value).translate(_SPECIAL)
     text = " ".join(text.split())[:limit].strip()
     return text or "-"

@@ -4,8 +4,9 @@
 set -euo pipefail
 dir="${1:-/var/cache/siaga/prompts}"
 mkdir -p "$dir"
-say() {  # name, text
+say() {  # name (may hold a sub-folder), text
     local out="$dir/$1.wav"
+    mkdir -p "$(dirname "$out")"
     [ -s "$out" ] && return 0
     local tmp
     tmp="$(mktemp --suffix=.wav)"
@@ -15,4 +16,24 @@ say() {  # name, text
 }
 say siaga-lokasi "Ketik kode pos lokasi Anda, lalu tekan pagar."
 say siaga-112 "Untuk kesehatan dan ambulans, tekan satu."
+# Desks (Asterisk queues): greeting, then every 30 s the caller's place and the expected wait. Asterisk
+# builds "Anda berada di urutan ke <n> dalam antrian" from these pieces and says <n> from id/digits.
+say siaga-meja-salam "Terima kasih telah menghubungi layanan kesehatan. Mohon tetap di saluran, petugas kami akan segera melayani Anda."
+say siaga-antrian-berikutnya "Anda adalah penelepon berikutnya."
+say siaga-antrian-urutan "Anda berada di urutan ke"
+say siaga-antrian-menunggu "dalam antrian."
+say siaga-antrian-perkiraan "Perkiraan waktu tunggu Anda"
+say siaga-antrian-kurang-dari "kurang dari"
+say siaga-menit "menit."
+say siaga-detik "detik."
+say siaga-antrian-terimakasih "Terima kasih atas kesabaran Anda."
+# Numbers, read the Indonesian way: Asterisk composes 21 as digits/20 + digits/1 ("dua puluh satu").
+numbers=(nol satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas "dua belas" "tiga belas"
+    "empat belas" "lima belas" "enam belas" "tujuh belas" "delapan belas" "sembilan belas")
+for n in "${!numbers[@]}"; do say "id/digits/$n" "${numbers[$n]}"; done
+tens=(x x "dua puluh" "tiga puluh" "empat puluh" "lima puluh" "enam puluh" "tujuh puluh" "delapan puluh"
+    "sembilan puluh")
+for n in 2 3 4 5 6 7 8 9; do say "id/digits/${n}0" "${tens[$n]}"; done
+say id/digits/hundred "ratus"
+say id/digits/thousand "ribu"
 echo "prompts in $dir"

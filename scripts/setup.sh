@@ -18,6 +18,7 @@ command -v unshare >/dev/null || missing+=(util-linux)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v sox >/dev/null || missing+=(sox)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web console's browser tests (playwright drives it)
+command -v svwar >/dev/null || missing+=(sipvicious)  # the SIP scanner of tests/hostile (svmap, svwar, svcrack)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         log "need root to install: ${missing[*]}"; exit 1

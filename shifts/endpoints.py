@@ -15,7 +15,9 @@ device state. So the roster import, the console's staff edits and the sample dat
   generated file.
 
 `routing.plan.dial_string` checks the same character set when it builds a dial string (it does not know
-the reserved names; nothing reserved can reach the staff table through the writers above).
+the reserved names; nothing reserved can reach the staff table through the writers above). The dialplan
+checks what operators dial (`siaga-operators`) against `dialled_name_pattern` and `reserved_pattern`,
+rendered from here into extensions.conf, so that list is written once.
 """
 
 from __future__ import annotations
@@ -52,3 +54,17 @@ def endpoint_problem(name: str) -> str | None:
     if folded in RESERVED or folded.startswith(RESERVED_PREFIXES):
         return f"{name!r} is reserved: Asterisk or siaga's own PJSIP configuration already uses that name"
     return None
+
+
+def dialled_name_pattern() -> str:
+    """A name an operator may dial, as a POSIX extended regex: the shape above, lower case only (SIP user
+    names and Asterisk's extension patterns are case-sensitive, and operators dial names in lower case)."""
+    return f"^[a-z0-9][a-z0-9_-]{{0,{MAX_LENGTH - 1}}}$"
+
+
+def reserved_pattern() -> str:
+    """RESERVED and RESERVED_PREFIXES as one POSIX extended regex over a lower-case name."""
+    names = sorted(RESERVED) + [f"{prefix}.*" for prefix in RESERVED_PREFIXES]
+    if not all(re.fullmatch(r"[a-z0-9-]+(\.\*)?", n) for n in names):
+        raise ValueError("a reserved endpoint name needs escaping in a POSIX regex")
+    return f"^({'|'.join(names)})$"

@@ -23,9 +23,10 @@ import csv
 import dataclasses
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from shifts.endpoints import endpoint_problem
@@ -33,6 +34,9 @@ from shifts.model import ROLES
 from shifts.scope import RosterBounds
 from shifts.templates import LONGEST_SHIFT, MAX_SHIFT, ShiftTemplate, shifts_for, zone_label
 from siaga.dataerrors import DataError, RowError
+
+if TYPE_CHECKING:
+    import _csv
 
 COLUMNS = (
     "facility_code",
@@ -106,7 +110,10 @@ def parse_roster_csv(
     if max_shift > LONGEST_SHIFT:
         raise ValueError(f"the longest shift allowed is {LONGEST_SHIFT}, not {max_shift}")
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    columns = [c.strip() for c in next(reader, [])]
+    try:
+        columns = [c.strip() for c in next(reader, [])]
+    except csv.Error as exc:
+        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
     present = set(columns)
     header_errors = []
     repeated = sorted({c for c in columns if columns.count(c) > 1})
@@ -130,7 +137,7 @@ def parse_roster_csv(
     new_staff: dict[str, StaffRow] = {}
     rows: list[AssignmentRow] = []
     zones: dict[str, ZoneInfo] = {}
-    for row in reader:
+    for row in _readable_rows(reader, source, errors):
         if not row:
             continue
         line = reader.line_num
@@ -332,6 +339,23 @@ def _offset(delta: timedelta | None) -> str:
 def _local(value: datetime, zone_name: str) -> str:
     local = value.astimezone(ZoneInfo(zone_name))
     return f"{local:%Y-%m-%d %H:%M} {zone_label(zone_name)}"
+
+
+def _readable_rows(reader: _csv.Reader, source: str, errors: list[RowError]) -> Iterator[list[str]]:
+    """The reader's rows; a csv.Error (a cell past the csv module's 128 KB limit) is that line's error,
+    listed with the others, so the import is refused with every bad line named instead of a traceback."""
+    stuck_at = -1
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = reader.line_num
+            if line == stuck_at:
+                return  # the reader did not move past the last bad line: nothing more can be read
+            stuck_at = line
+            errors.append(RowError(source, line, None, f"not readable CSV: {exc}"))
 
 
 def _defused(value: str) -> str:

@@ -26,7 +26,7 @@ def rotate_week(
     next morning's.
 
     A facility with fewer than three people leaves the remaining shifts uncovered, which the coverage
-    check is there to show.
+    check is there to show; one with more works in teams (a desk's dispatchers: with nine, three a shift).
     """
     skipped = set(skip_facilities)
     names = list(DEFAULT_SHIFTS)
@@ -36,7 +36,7 @@ def rotate_week(
             continue
         for offset in range(days):
             day = week_start + timedelta(days=offset)
-            for k, staff_id in enumerate(sorted(staff_ids)[: len(names)]):
+            for k, staff_id in enumerate(sorted(staff_ids)):
                 rows.append((facility, staff_id, day, names[(k - offset) % len(names)]))
     return rows
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
+from shifts.endpoints import dialled_name_pattern, reserved_pattern
 from siaga.processes import alive
 from siaga.settings import REPO_ROOT
 
@@ -29,6 +30,11 @@ TEMPLATES = REPO_ROOT / "config" / "asterisk"
 DIALPLANS = REPO_ROOT / "dialplans"
 MOUNT_POINT = "/srv/siaga"
 ASTERISK_CONF = f"{MOUNT_POINT}/etc/asterisk.conf"
+# Asterisk drops root for this user (made by the Debian package inside the root) as soon as it has read
+# asterisk.conf: a flaw in a SIP or media parser then yields an unprivileged process, not root on the host's
+# file systems that are mounted into the root (/proc, /dev, our run directory).
+RUN_USER = "asterisk"
+SECRET_CONFIGS = ("pjsip.conf", "manager.conf")  # every operator's SIP secret, the manager's secret
 
 
 class AsteriskError(RuntimeError):
@@ -47,7 +53,7 @@ class AsteriskConfig:
     sip_bind: str = "127.0.0.1:5060"
     trunk_match: str = "127.0.0.1"
     agi_address: str = "127.0.0.1:4573"
-    dispatcher_endpoint: str = "psc119-dispatch"
+    dispatcher_endpoint: str = ""  # deprecated: only where no desk exists
     dispatcher_timeout_s: int = 60
     rtp_start: int = 10000
     rtp_end: int = 10999
@@ -65,6 +71,9 @@ class AsteriskConfig:
     ami_port: int = 5038  # the manager interface, on loopback only (config/asterisk/manager.conf)
     ami_user: str = "siaga"
     ami_secret: str = ""  # empty: the manager interface accepts no login
+    desks: tuple[str, ...] = ()  # one queue per desk (facility codes), config/asterisk/queues.conf
+    default_desk: str = ""  # where the dialplan sends a call the engine could not plan
+    desk_wrapup_s: int = 10  # a member is not rung again this long after a desk call ends
 
     @property
     def media_address(self) -> str:
@@ -111,7 +120,11 @@ def render_config(
     values = {
         **{k: str(v) for k, v in config.__dict__.items()},
         "media_address": config.media_address,
+        "run_user": RUN_USER,
+        "dialled_name_pattern": dialled_name_pattern(),
+        "reserved_endpoints": reserved_pattern(),
         "ami_enabled": "yes" if config.ami_secret else "no",
+        "desk_queues": "\n".join(f"[{_section_name(d)}](siaga-desk)" for d in config.desks),
         "extra_dialplan": extra_dialplan,
         "operators": "\n".join(_operator_block(a) for a in sorted(operators, key=lambda a: a.endpoint)),
     }
@@ -122,11 +135,55 @@ def render_config(
         shutil.copyfile(dialplan, etc / "dialplans" / dialplan.name)
     _render_name_service(run_dir / "system", config)
     if prompts_dir is not None and prompts_dir.is_dir():
-        for prompt in sorted(prompts_dir.glob("*.wav")):
-            shutil.copyfile(prompt, run_dir / "sounds" / prompt.name)
+        for prompt in sorted(prompts_dir.rglob("*.wav")):
+            target = run_dir / "sounds" / prompt.relative_to(prompts_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(prompt, target)
+    (run_dir / "sounds" / "id").mkdir(parents=True, exist_ok=True)
 
 
 SYSTEM_FILES = ("hosts", "resolv.conf", "nsswitch.conf")
+LANGUAGE_SOUNDS = "usr/share/asterisk/sounds/id"  # numbers in Indonesian, for queue announcements
+
+
+def _section_name(name: str) -> str:
+    if not name or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name):
+        raise AsteriskError(
+            f"desk {name!r} cannot be an Asterisk queue name (ASCII letters, digits, - and _)"
+        )
+    return name
+
+
+def run_user_ids(root: Path, user: str = RUN_USER) -> tuple[int, int]:
+    """`user`'s uid and gid in the root's own /etc/passwd: the host may have no such user, or another
+    one under those numbers, and only the numbers count on the files Asterisk shares with the host."""
+    try:
+        lines = (root / "etc" / "passwd").read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AsteriskError(f"cannot read {root}/etc/passwd: {exc}") from exc
+    for line in lines:
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[0] == user and fields[2].isdigit() and fields[3].isdigit():
+            return int(fields[2]), int(fields[3])
+    raise AsteriskError(
+        f"there is no user {user!r} in {root}/etc/passwd, which Asterisk runs as: reinstall the Asterisk "
+        "package in the root (scripts/install-asterisk.sh)"
+    )
+
+
+def hand_over(run_dir: Path, uid: int, gid: int) -> None:
+    """Give Asterisk's user the run directory: it writes astdb, logs, spool, its control socket and cache
+    there and reads its config and sounds. A run directory left by an Asterisk that ran as root (or a
+    fresh render by root) would otherwise be unwritable to it. The configs holding secrets are made
+    readable by that user alone."""
+    for directory, subdirectories, files in os.walk(run_dir):
+        os.lchown(directory, uid, gid)
+        for name in subdirectories + files:
+            os.lchown(os.path.join(directory, name), uid, gid)
+    for name in SECRET_CONFIGS:
+        path = run_dir / "etc" / name
+        if path.exists():
+            path.chmod(0o600)
 
 
 def _render_name_service(system_dir: Path, config: AsteriskConfig) -> None:
@@ -180,6 +237,11 @@ class Asterisk:
                     f"mount --bind {shlex.quote(str(system / name))} {shlex.quote(str(self.root))}/etc/{name}"
                 )
         if with_proc:
+            sounds = self.run_dir / "sounds" / "id"
+            if sounds.is_dir():
+                mounts.append(
+                    f"mount --bind {shlex.quote(str(sounds))} {shlex.quote(str(self.root))}/{LANGUAGE_SOUNDS}"
+                )
             mounts += [
                 f"mount --bind /proc {shlex.quote(str(self.root))}/proc",
                 f"mount --bind /dev {shlex.quote(str(self.root))}/dev",
@@ -193,6 +255,7 @@ class Asterisk:
         (self.root / MOUNT_POINT.lstrip("/")).mkdir(parents=True, exist_ok=True)
         for name in SYSTEM_FILES:  # mount points for the run directory's own copies
             (self.root / "etc" / name).touch(exist_ok=True)
+        (self.root / LANGUAGE_SOUNDS).mkdir(parents=True, exist_ok=True)
 
     def pid(self) -> int | None:
         try:
@@ -208,9 +271,12 @@ class Asterisk:
         if self.pid() is not None:
             raise AsteriskError(f"Asterisk already runs from {self.run_dir} (pid {self.pid()})")
         self.console_log.parent.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # (only root can start it: the mounts need it)
+            hand_over(self.run_dir, *run_user_ids(self.root))
         with self.console_log.open("ab") as out:
             process = subprocess.Popen(
-                self._in_root(f"/usr/sbin/asterisk -C {ASTERISK_CONF} -f -U root -n", with_proc=True),
+                # The user to run as comes from asterisk.conf (runuser/rungroup): see RUN_USER.
+                self._in_root(f"/usr/sbin/asterisk -C {ASTERISK_CONF} -f -n", with_proc=True),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -259,10 +325,15 @@ class Asterisk:
         log.info("Asterisk stopped (pid %d)", pid)
 
     def registered_endpoints(self) -> set[str]:
-        """Endpoints with a live contact, from `pjsip show contacts`."""
+        """Endpoints with a live contact, from `pjsip show contacts`.
+
+        The table's header line also starts `Contact:` (`Contact:  <Aor/ContactUri…>`): a `<` marks it, and
+        no endpoint name starts with one, so it is skipped rather than counted as an endpoint `<Aor`."""
         found = set()
         for line in self.cli("pjsip show contacts").splitlines():
             parts = line.split()
-            if len(parts) >= 2 and parts[0] == "Contact:" and "/" in parts[1]:
+            if len(parts) < 2 or parts[0] != "Contact:" or parts[1].startswith("<"):
+                continue
+            if "/" in parts[1]:
                 found.add(parts[1].split("/", 1)[0])
         return found

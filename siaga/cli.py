@@ -21,7 +21,15 @@ log = logging.getLogger("siaga")
 SERVICE_CHOICES = ("emergency", "consultation")
 
 # Packages that add their own subcommands through a `register(subparsers)` function.
-COMMAND_MODULES: tuple[str, ...] = ("geo.cli", "web.cli", "shifts.cli", "routing.cli", "siaga.replay")
+COMMAND_MODULES: tuple[str, ...] = (
+    "geo.cli",
+    "web.cli",
+    "shifts.cli",
+    "routing.cli",
+    "siaga.replay",
+    "desks.cli",
+    "siaga.sipsecrets",
+)
 
 
 # -- serve ---------------------------------------------------------------------------------------------
@@ -149,9 +157,14 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
 
 
 def cmd_softphone(args: argparse.Namespace) -> int:
+    """Each --user registers with its endpoint's own secret from the data directory, unless --password
+    is given (a softphone on another machine than siaga's data)."""
+    from siaga.sipsecrets import endpoint_passwords
     from softphone.cli import run
 
-    return run(args)
+    if args.password is not None:
+        return run(args)
+    return run(args, passwords=endpoint_passwords(settings_from_args(args), args.user))
 
 
 # -- up / down / status --------------------------------------------------------------------------------
@@ -282,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments = None
     if add_arguments is not None:
         add_arguments(p)
+    add_common_options(p, data=False)  # --config: where the data directory (and its secrets) is
+    p.add_argument("--data-dir", type=Path, help="siaga's data, with the SIP secrets (default ./var)")
     p.set_defaults(func=cmd_softphone)
 
     p = sub.add_parser(

@@ -7,6 +7,7 @@ its parsers with `add_common_options` and reads settings with `settings_from_arg
 from __future__ import annotations
 
 import argparse
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +36,10 @@ def add_common_options(parser: argparse.ArgumentParser, *, data: bool = True) ->
 def settings_from_args(args: argparse.Namespace, **extra: object) -> Settings:
     overrides = {k: getattr(args, k, None) for k in ("db", "data_dir", "region_dir")}
     overrides.update(extra)
-    return load(getattr(args, "config", None), overrides=overrides)
+    settings = load(getattr(args, "config", None), overrides=overrides)
+    for note in settings.deprecations:
+        logging.getLogger("siaga.settings").warning("%s", note)
+    return settings
 
 
 def parse_at(raw: str | None) -> datetime:

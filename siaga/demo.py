@@ -38,7 +38,7 @@ class DemoCall:
 
 
 def read_demo_calls(path: Path) -> list[DemoCall]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    with path.open(newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's "CSV UTF-8" has a BOM
         return [
             DemoCall(r["caller"], r["dialled"], r["expected_facility"], r["note"])
             for r in csv.DictReader(handle)
@@ -56,14 +56,9 @@ def read_decisions(path: Path) -> dict[str, dict]:  # type: ignore[type-arg]
 
 
 def expected_endpoints(settings: Settings, facility: str, at: datetime) -> set[str]:
-    """Who should answer: whoever is on duty at the facility then (the dispatcher desk for dispatch)."""
+    """Who should answer: whoever is on duty at the facility then (for a desk: any member of its queue)."""
     engine = make_engine(settings.db_url)
     with Session(engine) as session:
-        dispatch = session.scalars(
-            select(Staff.facility_code).where(Staff.endpoint == settings.dispatcher_endpoint)
-        )
-        if facility in set(dispatch):
-            return {settings.dispatcher_endpoint}
         duties = load_duties(session, at, at)
     return {d.endpoint for d in on_duty(duties, facility, at)}
 
@@ -78,7 +73,7 @@ def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
     count = load_sample_roster(db, settings.region_dir, settings.facilities_path, first_day)
     print(f"[1/4] sample roster for the week of {first_day}: {count} shift assignments ({settings.db_url})")
     with Session(db) as session:
-        endpoints = sorted(set(session.scalars(select(Staff.endpoint))) | {settings.dispatcher_endpoint})
+        endpoints = sorted(set(session.scalars(select(Staff.endpoint))))
     calls = read_demo_calls(settings.region_dir / "demo_calls.csv")
     settings.decision_log.unlink(missing_ok=True)
 

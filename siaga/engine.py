@@ -11,6 +11,7 @@ import gc
 
 from sqlalchemy.orm import Session
 
+from desks.config import DeskTable, load_desks
 from geo.areas import AreaIndex
 from geo.facilities import Facility
 from geo.store import NoAreasError, load_region_from_db, missing_areas_message, read_areas, read_facilities
@@ -20,7 +21,7 @@ from routing.services import SERVICES
 from routing.tables import load_location_tables
 from shifts.store import RosterSource
 from siaga.db import make_engine
-from siaga.settings import Settings
+from siaga.settings import Settings, SettingsError
 
 
 class NoFacilitiesError(ValueError):
@@ -42,6 +43,30 @@ def load_facilities(settings: Settings) -> list[Facility]:
 def facility_zones(settings: Settings) -> dict[str, str]:
     """Facility code → IANA time zone, which decides when its shifts start and end."""
     return {f.code: f.timezone for f in load_facilities(settings)}
+
+
+def load_desk_table(settings: Settings, facilities: list[Facility] | None = None) -> DeskTable:
+    """The desks (facilities of kind dispatch or consultation) with their overflow chains."""
+    return load_desks(
+        facilities if facilities is not None else load_facilities(settings), settings.desks_path
+    )
+
+
+def default_desk(settings: Settings, desks: DeskTable) -> str:
+    """The queue a call without a plan waits in: the setting, else the first dispatch desk (by code) that is
+    no other desk's overflow (a city's PSC rather than its province's), else none."""
+    if settings.default_desk:
+        if settings.default_desk not in desks.desks:
+            raise SettingsError(
+                f"setting 'default_desk': {settings.default_desk!r} is not a desk (a facility of kind "
+                f"dispatch or consultation); desks: {', '.join(sorted(desks.desks)) or 'none'}"
+            )
+        return settings.default_desk
+    dispatch = desks.of_kind("dispatch")
+    overflow_targets = {code for desk in desks.desks.values() for code in desk.overflow}
+    first_contact = [d for d in dispatch if d.code not in overflow_targets]  # not someone's overflow
+    chosen = first_contact or dispatch
+    return chosen[0].code if chosen else ""
 
 
 def load_areas(settings: Settings) -> AreaIndex:
@@ -82,4 +107,7 @@ def build_router(settings: Settings, roster: RosterSource | None = None) -> Rout
         settings.kode_pos_path,
         settings.area_codes_path,
     )
-    return Router(region, roster or build_roster(settings), policy, tables)
+    desks = load_desk_table(settings, list(region.facilities.values()))
+    return Router(
+        region, roster or build_roster(settings), policy, tables, desks, default_desk(settings, desks)
+    )

@@ -55,7 +55,9 @@ def read_state(settings: Settings) -> StackState | None:
 def operator_endpoints(settings: Settings) -> list[str]:
     with Session(make_engine(settings.db_url)) as session:
         endpoints = set(session.scalars(select(Staff.endpoint)))
-    return sorted(endpoints | {settings.dispatcher_endpoint})
+    if settings.dispatcher_endpoint:  # deprecated single endpoint (Settings.deprecations)
+        endpoints.add(settings.dispatcher_endpoint)
+    return sorted(endpoints)
 
 
 def bot_behaviours(settings: Settings) -> dict[str, Bot]:
@@ -64,7 +66,8 @@ def bot_behaviours(settings: Settings) -> dict[str, Bot]:
     if not path.exists():
         return {}
     try:
-        return behaviours_from_staff_csv(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a BOM, which would rename the first column
+        return behaviours_from_staff_csv(path.read_text(encoding="utf-8-sig"))
     except ValueError as exc:
         raise LifecycleError(f"{path}: {exc}") from None
 

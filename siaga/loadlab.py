@@ -43,6 +43,7 @@ from siaga.sipp import SCENARIOS, SippRun, free_udp_port, place_calls
 log = logging.getLogger("siaga.loadlab")
 
 STATIC_NUMBER = "8119"
+STATIC_ENDPOINT = "psc119-dispatch"  # any endpoint of the staff table: its contact is the shared UAS
 LAB_CONTEXT = "load-inbound"
 CALLER_SCENARIO = "uac_pidf_point.xml"
 
@@ -173,7 +174,7 @@ class LoadLab:
                 contact=f"sip:{{endpoint}}@127.0.0.1:{self.uas_port}",
                 contacts=self.contacts,
                 trunk_context=LAB_CONTEXT,
-                extra_dialplan=lab_dialplan(self.settings.dispatcher_endpoint),
+                extra_dialplan=lab_dialplan(STATIC_ENDPOINT),
             )
             self.engine.start()
         except BaseException:

@@ -14,6 +14,7 @@ from shifts.model import Staff
 from siaga.asterisk import Asterisk, AsteriskConfig, OperatorAccount, render_config
 from siaga.db import make_engine
 from siaga.settings import Settings
+from siaga.sipsecrets import endpoint_passwords
 
 
 def manager_secret(settings: Settings) -> str:
@@ -48,17 +49,18 @@ def asterisk_for(settings: Settings) -> Asterisk:
 def operator_accounts(
     settings: Settings, contact: str = "", contacts: Mapping[str, str] | None = None
 ) -> list[OperatorAccount]:
-    """Every endpoint of the staff table (and the dispatcher). `contact`, a URI template with
-    `{endpoint}`, gives each a fixed contact instead of a registration (load labs point them at a UAS);
-    `contacts` overrides it per endpoint."""
+    """Every endpoint of the staff table (and the dispatcher), each with its own SIP secret (made now
+    for a new endpoint: siaga.sipsecrets). `contact`, a URI template with `{endpoint}`, gives each a fixed
+    contact instead of a registration (load labs point them at a UAS); `contacts` overrides it per
+    endpoint."""
     contacts = contacts or {}
     with Session(make_engine(settings.db_url)) as session:
         endpoints = set(session.scalars(select(Staff.endpoint)))
-    endpoints.add(settings.dispatcher_endpoint)
+    if settings.dispatcher_endpoint:  # deprecated: see Settings.deprecations
+        endpoints.add(settings.dispatcher_endpoint)
+    passwords = endpoint_passwords(settings, endpoints, create=True)
     return [
-        OperatorAccount(
-            e, settings.operator_password, contacts.get(e) or (contact.format(endpoint=e) if contact else "")
-        )
+        OperatorAccount(e, passwords[e], contacts.get(e) or (contact.format(endpoint=e) if contact else ""))
         for e in sorted(endpoints)
     ]
 
@@ -74,7 +76,15 @@ def start_asterisk(
     """Render the configuration from settings and the staff table, then start Asterisk. The keyword
     options are for labs: fixed contacts (see `operator_accounts`), and a context of their own in front
     of the hotline's."""
+    from siaga.engine import default_desk, load_desk_table
+
     asterisk = asterisk_for(settings)
+    # Asterisk's user owns its run directory (siaga.asterisk.hand_over) under a uid from the root's
+    # passwd, which on the host may be someone else's (uid 101 is postgres on our Debian 12 machines):
+    # the host reaches that directory only through ours, closed to everyone but root.
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    settings.run_dir.chmod(0o700)
+    desks = load_desk_table(settings)
     config = AsteriskConfig(
         sip_bind=f"127.0.0.1:{settings.sip_port}",
         agi_address=f"{settings.agi_host}:{settings.agi_port}",
@@ -88,6 +98,9 @@ def start_asterisk(
         nameservers=settings.asterisk_nameservers,
         ami_port=settings.ami_port,
         ami_secret=manager_secret(settings),
+        desks=tuple(sorted(desks.desks)),
+        default_desk=default_desk(settings, desks),
+        desk_wrapup_s=settings.desk_wrapup_s,
         **({"trunk_context": trunk_context} if trunk_context else {}),
     )
     render_config(

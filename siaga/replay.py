@@ -20,7 +20,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -137,14 +137,28 @@ class Row:
         )
 
 
+def _csv_rows(reader: csv.DictReader[str]) -> Iterator[dict[str, str]]:
+    """The reader's rows, with its csv.Error (a field past the csv module's 128 KB limit, a NUL byte)
+    turned into a ValueError naming the line, so `siaga replay` answers with the line, not a traceback."""
+    try:
+        yield from reader
+    except csv.Error as exc:  # DictReader.line_num moves only when a row is read well: ask its reader
+        raise ValueError(f"line {reader.reader.line_num}: {exc}") from exc
+
+
 def read_calls(text: str) -> list[ReplayCall]:
     """Parse and check the list; a bad row is an error naming its line, never a silently skipped call."""
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    # A spreadsheet's "CSV UTF-8" starts with a BOM, which would otherwise glue itself to "caller".
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as exc:
+        raise ValueError(f"line {reader.reader.line_num}: {exc}") from exc
+    missing = [c for c in REQUIRED if c not in fieldnames]
     if missing:
         raise ValueError(f"the call list has no {', '.join(missing)} column")
     calls: list[ReplayCall] = []
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(_csv_rows(reader), start=2):
         get = {k: (v or "").strip() for k, v in row.items() if k}
         caller, dialled = get.get("caller", ""), get.get("dialled", "")
         lat, lon, dtmf = get.get("lat", ""), get.get("lon", ""), get.get("dtmf", "")
@@ -354,7 +368,7 @@ def replay(
 
     SIPp's own verdict is reported but not trusted alone: a call Asterisk answers at the kode-pos prompt
     is a SIPp success even when no one ever picked up, so the record decides answered/as expected."""
-    calls = read_calls(calls_path.read_text(encoding="utf-8"))
+    calls = read_calls(calls_path.read_text(encoding="utf-8-sig"))
     since = datetime.now(UTC) - timedelta(seconds=2)
     runs = place(
         calls,

@@ -12,12 +12,14 @@ from agi.route import DecisionLog, RouteOptions, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
 from ami.pending import run_pending_drain
+from desks.config import Desk
+from desks.sync import run_desk_sync
 from routing.records.writer import RecordKeeper, records_engine
 from routing.router import Router
 from shifts.scheduler import start_scheduler
 from shifts.store import RosterSource
 from siaga.children import Supervised
-from siaga.engine import build_roster, build_router
+from siaga.engine import build_roster, build_router, load_desk_table
 from siaga.pbx import manager_client
 from siaga.settings import Settings
 
@@ -82,6 +84,13 @@ def serve(settings: Settings) -> int:
             "AstDB report collector", lambda stop: run_collector(settings, parts.records, stop), pid_dir
         ),
     ]
+    desks = list(load_desk_table(settings).desks.values())
+    if desks:
+        helpers.append(
+            Supervised(
+                "desk member sync", lambda stop: run_desk_members(settings, roster, desks, stop), pid_dir
+            )
+        )
     if settings.scheduler:
         helpers.append(
             Supervised("roster scheduler", lambda stop: run_scheduler(settings, roster, stop), pid_dir)
@@ -106,6 +115,16 @@ def serve(settings: Settings) -> int:
 def helpers_dir(settings: Settings) -> Path:
     """Where the engine's helper processes leave their pid files (`<name>.pid`)."""
     return settings.run_dir / "engine" / "helpers"
+
+
+def run_desk_members(
+    settings: Settings, roster: RosterSource, desks: list[Desk], stop: threading.Event
+) -> None:
+    """Each desk's queue members kept equal to its staff on duty (desks/sync.py)."""
+    roster.after_fork()
+    run_desk_sync(
+        lambda: manager_client(settings).connect(), roster.snapshot, desks, settings.desk_sync_s, stop
+    )
 
 
 def run_collector(settings: Settings, records: RecordKeeper, stop: threading.Event) -> None:

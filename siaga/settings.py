@@ -23,6 +23,33 @@ class SettingsError(ValueError):
     """A setting has a value we cannot use; the message names the setting and where it came from."""
 
 
+# The password every operator endpoint used to share: published in this repository, so SIP scanners try it.
+KNOWN_OPERATOR_PASSWORD = "siaga-operator"
+OPERATOR_PASSWORD_MIN = 16
+
+
+def operator_password_problem(password: str) -> str | None:
+    """Why `password` cannot be the (deprecated) shared operator password, or None if it can.
+
+    Checked when settings are loaded and again when Asterisk is configured, so a weak shared password
+    never reaches pjsip.conf however the settings were built."""
+    if not password:
+        return None
+    if password == KNOWN_OPERATOR_PASSWORD or len(password) < OPERATOR_PASSWORD_MIN:
+        weak = (
+            "is siaga's published default"
+            if password == KNOWN_OPERATOR_PASSWORD
+            else f"is shorter than {OPERATOR_PASSWORD_MIN} characters"
+        )
+        return (
+            f"setting 'operator_password' {weak}: a SIP scanner guesses it and registers as any operator. "
+            "Remove it (from siaga.toml or $SIAGA_OPERATOR_PASSWORD): every endpoint then gets its own "
+            "secret in <data_dir>/secrets/sip.json at the next start; configure each softphone with "
+            "`siaga secrets show ENDPOINT` (`siaga softphone` reads the file itself)"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
@@ -41,8 +68,22 @@ class Settings:
     asterisk_nameservers: tuple[str, ...] = ()
     ami_port: int = 5038  # Asterisk's manager interface on 127.0.0.1; its secret: run_dir/asterisk/ami.secret
     pending_drain_s: float = 5.0  # how often the engine collects call reports Asterisk kept in AstDB
-    dispatcher_endpoint: str = "psc119-dispatch"
-    operator_password: str = "siaga-operator"
+    # Deprecated: the one phone every unplanned call used to ring. Calls now go to desks (queues of the
+    # staff on duty at facilities of kind dispatch/consultation); a value here is used only where no desk
+    # exists at all, with a warning at start (see `deprecations`).
+    dispatcher_endpoint: str = ""
+    # -- desks (Asterisk queues staffed from the roster) ---------------------------------------------
+    desks_file: Path | None = None  # overflow chains and waits (default: region_dir/desks.csv, optional)
+    default_desk: str = (
+        ""  # where the dialplan sends a call it has no plan for (default: first dispatch desk)
+    )
+    desk_wrapup_s: int = 10  # a desk member is not rung again this long after a call
+    desk_sync_s: float = 1.0  # how often queue members are brought in line with the roster
+    # Deprecated: one SIP password shared by every operator endpoint. Empty (the default) gives each
+    # endpoint its own secret in `sip_secrets_path`; a value is still honoured for sites whose softphones
+    # were all set up with one strong password, with a warning (see `deprecations`). The old default
+    # "siaga-operator", or anything under OPERATOR_PASSWORD_MIN characters, is refused at load.
+    operator_password: str = ""
     ring_timeout_s: int = 20
     dispatcher_timeout_s: int = 60
     max_targets: int = 3
@@ -101,6 +142,34 @@ class Settings:
     @property
     def callers_path(self) -> Path:
         return self.callers_file or self.region_dir / "callers.csv"
+
+    @property
+    def desks_path(self) -> Path:
+        return self.desks_file or self.region_dir / "desks.csv"
+
+    @property
+    def deprecations(self) -> list[str]:
+        """Settings still read but on their way out, each with what to do instead."""
+        notes = []
+        if self.dispatcher_endpoint:
+            notes.append(
+                "setting 'dispatcher_endpoint' is deprecated: calls without a plan now wait in the default "
+                "desk's queue (the staff on duty at a facility of kind 'dispatch'); it is used only when no "
+                "desk exists. Roster dispatchers at a dispatch facility and set 'default_desk' instead."
+            )
+        if self.operator_password:
+            notes.append(
+                "setting 'operator_password' is deprecated: one password for every operator endpoint means "
+                "one leaked softphone opens them all. Remove it; each endpoint then gets its own secret in "
+                f"{self.sip_secrets_path} (`siaga secrets show ENDPOINT` for a softphone's configuration)."
+            )
+        return notes
+
+    @property
+    def sip_secrets_path(self) -> Path:
+        """One SIP secret per operator endpoint (siaga.sipsecrets), made at first start. Outside run_dir,
+        which is mounted into Asterisk's root: Asterisk sees only the pjsip.conf made from it."""
+        return self.data_dir / "secrets" / "sip.json"
 
     @property
     def did_path(self) -> Path:
@@ -186,4 +255,8 @@ def load(
         if raw is not None:
             values[key] = _convert(key, raw, f"option --{key.replace('_', '-')}")
 
-    return dataclasses.replace(Settings(), **values)
+    settings = dataclasses.replace(Settings(), **values)
+    problem = operator_password_problem(settings.operator_password)
+    if problem is not None:
+        raise SettingsError(problem)
+    return settings

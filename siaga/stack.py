@@ -15,6 +15,7 @@ from types import TracebackType
 from siaga.pbx import asterisk_for, start_asterisk
 from siaga.processes import EngineProcess
 from siaga.settings import Settings
+from siaga.sipsecrets import endpoint_passwords
 from softphone.bots import Bot, BotFleet
 
 log = logging.getLogger("siaga.stack")
@@ -48,7 +49,8 @@ class Stack:
             self.bots = BotFleet(
                 specs,
                 self.bots_dir,
-                password=self.settings.operator_password,
+                # Each bot registers with its endpoint's own secret, made when Asterisk started above.
+                passwords=endpoint_passwords(self.settings, [s.username for s in specs]),
                 server=f"127.0.0.1:{self.settings.sip_port}",
                 detached=detached,
             )

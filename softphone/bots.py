@@ -15,12 +15,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from softphone.cli import PASSWORD_ENV
+from softphone.cli import PASSWORDS_ENV
 from softphone.events import ANSWERED, REGISTERED, REGISTRATION_FAILED, Event
 from softphone.phone import DEFAULT_SERVER, MAX_OPERATORS
 
@@ -112,6 +112,7 @@ class BotFleet:
         *,
         server: str = DEFAULT_SERVER,
         password: str | None = None,
+        passwords: Mapping[str, str] | None = None,
         per_process: int = MAX_OPERATORS,
         register_timeout_s: float = 60.0,
         pj_log_level: int = 3,
@@ -126,7 +127,14 @@ class BotFleet:
             raise ValueError(f"per_process must be 1..{MAX_OPERATORS}")
         self.workdir = Path(workdir)
         self.server = server
-        self.password = password
+        # One password for every bot (test rigs), or each bot's own (`passwords`, user → secret: siaga's
+        # endpoints each have one). Each process is handed only its own users' secrets.
+        if password is not None:
+            passwords = dict.fromkeys(names, password)
+        self.passwords = dict(passwords or {})
+        missing = [name for name in names if name not in self.passwords]
+        if missing:
+            raise ValueError(f"no SIP password for bots: {', '.join(missing)} (give password= or passwords=)")
         self.per_process = per_process
         self.register_timeout_s = register_timeout_s
         self.pj_log_level = pj_log_level
@@ -156,6 +164,11 @@ class BotFleet:
                 cmd += ["--no-answer", bot.username]
         return cmd
 
+    def secrets_env(self, group: list[Bot]) -> dict[str, str]:
+        """The environment entry that hands one process its users' secrets: in the environment, not on
+        the command line, where ps would show them, and only that process's own users."""
+        return {PASSWORDS_ENV: json.dumps({b.username: self.passwords[b.username] for b in group})}
+
     def start(self) -> BotFleet:
         if self.processes:
             raise RuntimeError("fleet already started")
@@ -163,8 +176,6 @@ class BotFleet:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH")) if p)
         env["PYTHONUNBUFFERED"] = "1"
-        if self.password is not None:
-            env[PASSWORD_ENV] = self.password  # not on the command line, where ps would show it
         try:
             for index, group in enumerate(self.groups(), start=1):
                 out = (self.workdir / f"bots-{index}.out").open("wb")
@@ -176,7 +187,7 @@ class BotFleet:
                         stdin=subprocess.DEVNULL,
                         stdout=out,
                         stderr=err,
-                        env=env,
+                        env={**env, **self.secrets_env(group)},
                         preexec_fn=None if self.detached else _die_with_parent,
                         start_new_session=self.detached,
                     )

@@ -7,13 +7,14 @@ Exit status: 0 after a signal-driven shutdown, 1 if registration did not complet
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
@@ -38,8 +39,11 @@ from softphone.phone import (
     registration_hopeless,
 )
 
-PASSWORD_ENV = "SIAGA_OPERATOR_PASSWORD"
-DEFAULT_PASSWORD = "siaga-operator"
+# Each account's own SIP secret, handed over without the command line (where `ps` shows it): a JSON
+# object user → password. BotFleet sets it for each of its processes; `siaga softphone` passes the secrets
+# from the data directory's store to `run` directly. There is no default password any more: a shared,
+# published one let a SIP scanner register as any operator.
+PASSWORDS_ENV = "SIAGA_SOFTPHONE_PASSWORDS"
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--password", default=None,
-        help=f"SIP password of every --user (default: ${PASSWORD_ENV}, else {DEFAULT_PASSWORD!r})",
+        help="SIP password of every --user (default: each user's own secret; `siaga softphone` reads "
+        f"it from the data directory, `python -m softphone` from ${PASSWORDS_ENV}, JSON user → password)",
     )  # fmt: skip
     parser.add_argument("--server", default=DEFAULT_SERVER, metavar="HOST:PORT", help="Asterisk SIP address")
     parser.add_argument("--auto-answer", action="store_true", help="answer calls (after a 180 Ringing)")
@@ -212,17 +217,45 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
-    """Run until SIGINT/SIGTERM (or until `stop` is set, for embedding); see the module docstring."""
+def _passwords(args: argparse.Namespace, given: Mapping[str, str] | None) -> dict[str, str]:
+    """Each --user's SIP password: --password for all of them, else the secrets handed over (`given`, or
+    $SIAGA_SOFTPHONE_PASSWORDS). A user without one is a usage error, never a guessable default."""
+    if args.password is not None:
+        return dict.fromkeys(args.user, args.password)
+    known: object = given
+    if known is None:
+        try:
+            known = json.loads(os.environ.get(PASSWORDS_ENV) or "{}")
+        except json.JSONDecodeError:
+            raise UsageError(f"${PASSWORDS_ENV} is not a JSON object user → password") from None
+    if not isinstance(known, Mapping) or not all(isinstance(v, str) for v in known.values()):
+        raise UsageError(f"${PASSWORDS_ENV} is not a JSON object user → password")
+    missing = [user for user in args.user if user not in known]
+    if missing:
+        raise UsageError(
+            f"no SIP password for {', '.join(missing)}: run `siaga softphone`, which reads each endpoint's "
+            "secret from the data directory (`siaga secrets show ENDPOINT` prints one), or give --password"
+        )
+    return {user: known[user] for user in args.user}
+
+
+def run(
+    args: argparse.Namespace,
+    stop: threading.Event | None = None,
+    *,
+    passwords: Mapping[str, str] | None = None,
+) -> int:
+    """Run until SIGINT/SIGTERM (or until `stop` is set, for embedding); see the module docstring.
+    `passwords` (user → SIP password) is how `siaga softphone` hands over the stored secrets."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         default_delay, delays = _validate(args)
+        secrets = _passwords(args, passwords)
     except UsageError as exc:
         print(f"softphone: {exc}", file=sys.stderr)
         return 2
 
-    password = args.password if args.password is not None else os.environ.get(PASSWORD_ENV, DEFAULT_PASSWORD)
     status_out = sys.stderr if args.json else sys.stdout
     stdout_sink = EventSink(sys.stdout)
 
@@ -250,7 +283,7 @@ def run(args: argparse.Namespace, stop: threading.Event | None = None) -> int:
                 try:
                     phone.add_operator(
                         user,
-                        password,
+                        secrets[user],
                         args.server,
                         auto_answer=args.auto_answer,
                         answer_after_s=delays.get(user, default_delay),

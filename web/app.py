@@ -34,9 +34,10 @@ from web.pages import FragmentCache, render, safe_back
 from web.places import Places, load_places
 from web.rosters import http as rosters_http
 from web.rosters.services import RosterService
+from web.staffing import http as staffing_http
 
 # Each feature module has `pages` (HTML, left out of the OpenAPI spec) and `api` (mounted under /api).
-FEATURES = (session_http, rosters_http, coverage_http, directory_http, calls_http)
+FEATURES = (session_http, rosters_http, coverage_http, directory_http, calls_http, staffing_http)
 
 API_DESCRIPTION = """Everything the supervisors' console does, for scripts: log in with `POST /api/login`
 (it sets the session cookie and returns a CSRF token); send that token as `X-CSRF-Token` with every

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from siaga.db import Base
@@ -36,7 +36,15 @@ class CallRecord(Base):
     answered_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     answered_facility: Mapped[str | None] = mapped_column(String(64), nullable=True)
     answered_attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    time_to_answer_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    time_to_answer_s: Mapped[float | None] = mapped_column(Float, nullable=True)  # queue time included
+    # Desks (queues): the desk that answered, or the last the caller waited at; seconds waited in queues
+    # in all; position on entering the first desk; the desks tried in order ("a>b>c"); whether the caller
+    # hung up while waiting in a queue.
+    desk: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    queue_wait_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    queue_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    overflow_path: Mapped[str] = mapped_column(String(300), default="")
+    abandoned_in_queue: Mapped[bool] = mapped_column(Boolean, default=False)
 
     attempts: Mapped[list[CallAttempt]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallAttempt.n"

@@ -5,6 +5,7 @@ live call nothing and needs no GET round trips):
 
     call      v1|<start>|<end>|<service>|<dialled>|<caller>|<route>
     attempts  <n>|<dial>|<start>|<end>|<DIALSTATUS>|<DIALEDTIME_MS>|<ANSWEREDTIME_MS>;…
+              <n>|QUEUE/<desk>|<start>|<end>|<ANSWER|ABANDON|QUEUESTATUS>|<QEHOLDTIME>|<member>|<QEORIGINALPOS>;…
 
 `start`/`end` are epoch seconds with milliseconds; `route` is how the engine's plan went (ok, failed, hung,
 noplan, none). The same text is kept in AstDB when the engine cannot be reached and drained later. Every
@@ -13,6 +14,7 @@ field is checked here: it crossed the AGI wire, so it is treated like any other 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -38,13 +40,36 @@ OUTCOMES = {
     "CONGESTION": "unavailable",
     "CANCEL": "caller hung up",
 }
+# A desk's queue: how the caller left it (QUEUESTATUS, or the dialplan's ANSWER/ABANDON).
+QUEUE_OUTCOMES = {
+    "ANSWER": "answered",
+    "ABANDON": "caller hung up",
+    "": "caller hung up",
+    "TIMEOUT": "max wait reached",
+    "CONTINUE": "no answer",
+    "FULL": "unavailable",
+    "JOINEMPTY": "unavailable",
+    "LEAVEEMPTY": "unavailable",
+    "JOINUNAVAIL": "unavailable",
+    "LEAVEUNAVAIL": "unavailable",
+    "WITHDRAW": "withdrawn",
+}
+_QUEUE = re.compile(r"QUEUE/([A-Za-z0-9][A-Za-z0-9_-]{0,63})")
+_MEMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}|")
+_SMALL = re.compile(r"[0-9]{0,6}")
+# The caller as a phone number: the `route` script's limit (agi/route.py _CALLER_ID) and CallRecord.caller's.
 _CALLER = re.compile(r"\+?[0-9]{0,32}")
+# What the dialplan's FILTER(0-9+) lets through: a caller of these that is no phone number (33+ digits, a
+# '+' inside) is recorded as unknown, since refusing the report would lose the call's record.
+_CALLER_CHARS = re.compile(r"[0-9+]*")
 _DIALLED = re.compile(r"[0-9*#+]{0,32}|s")
 _SERVICE = re.compile(r"[a-z]{0,20}")
 _DIAL = re.compile(r"PJSIP/([A-Za-z0-9][A-Za-z0-9_-]{0,63})")
 _STATUS = re.compile(r"[A-Z]{0,20}")
 _MS = re.compile(r"[0-9]{0,9}")
 _EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,6})?")
+
+log = logging.getLogger("siaga.records")
 
 
 class ReportError(ValueError):
@@ -60,6 +85,8 @@ class AttemptReport:
     dial_status: str
     outcome: str
     answered: bool
+    desk: str = ""  # a desk's queue: its code; `endpoint` is the member who answered, else the desk
+    queue_position: int | None = None  # the caller's place on joining the queue
 
 
 @dataclass(frozen=True)
@@ -89,13 +116,29 @@ def _check(pattern: re.Pattern[str], text: str, field: str) -> str:
     return text
 
 
+def _caller(call_id: str, text: str) -> str:
+    """The caller's number, or "" (unknown) for digits that are no phone number: the call still gets its
+    record, as the `route` script still routes such a call as one from an unknown caller."""
+    if _CALLER.fullmatch(text):
+        return text
+    _check(_CALLER_CHARS, text, "caller")
+    log.warning(
+        "call %s: caller %r… (%d characters) is no phone number; recorded as unknown",
+        call_id,
+        text[:20],
+        len(text),
+    )
+    return ""
+
+
 def parse_report(call_id: str, call: str, attempts: str) -> CallReport:
-    if len(call) + len(attempts) > MAX_REPORT_CHARS:
-        raise ReportError(f"report: longer than {MAX_REPORT_CHARS} characters")
     fields = call.split("|")
     if len(fields) != 7 or fields[0] != "v1":
         raise ReportError(f"call: expected 'v1|start|end|service|dialled|caller|route', got {call[:40]!r}")
     _, start, end, service, dialled, caller, route = fields
+    # The caller is not counted: a long caller id costs its number (see _caller), never the record.
+    if len(call) - len(caller) + len(attempts) > MAX_REPORT_CHARS:
+        raise ReportError(f"report: longer than {MAX_REPORT_CHARS} characters")
     if route not in ROUTE_STATUSES:
         raise ReportError(f"route: {route[:20]!r} is not one of {', '.join(ROUTE_STATUSES)}")
     started = _epoch(start, "start")
@@ -105,6 +148,9 @@ def parse_report(call_id: str, call: str, attempts: str) -> CallReport:
         if number > MAX_ATTEMPTS:
             raise ReportError(f"attempts: more than {MAX_ATTEMPTS}")
         parts = chunk.split("|")
+        if len(parts) == 8 and _QUEUE.fullmatch(parts[1]):
+            parsed.append(_queue_attempt(parts, ended))
+            continue
         if len(parts) != 7:
             raise ReportError(f"attempt {number}: expected 7 fields, got {len(parts)}")
         n, dial, a_start, a_end, status, dialed_ms, answered_ms = parts
@@ -131,9 +177,39 @@ def parse_report(call_id: str, call: str, attempts: str) -> CallReport:
         ended,
         _check(_SERVICE, service, "service"),
         _check(_DIALLED, dialled, "dialled"),
-        _check(_CALLER, caller, "caller"),
+        _caller(call_id, caller),
         ROUTE_STATUSES[route],
         tuple(parsed),
+    )
+
+
+def _queue_attempt(parts: list[str], call_ended: float) -> AttemptReport:
+    """One desk: `n|QUEUE/<desk>|start|end|status|hold_s|member|position` (see the module's doc)."""
+    n, queue, a_start, a_end, status, hold_s, member, position = parts
+    if not n.isdigit() or not 0 < int(n) <= MAX_ATTEMPTS:
+        raise ReportError(f"attempt: n {n[:5]!r} is not 1..{MAX_ATTEMPTS}")
+    desk = _QUEUE.fullmatch(queue).group(1)  # type: ignore[union-attr]  # checked by the caller
+    _check(_STATUS, status, f"attempt {n} status")
+    _check(_SMALL, hold_s, f"attempt {n} QEHOLDTIME")
+    _check(_MEMBER, member, f"attempt {n} member")
+    _check(_SMALL, position, f"attempt {n} QEORIGINALPOS")
+    began = _epoch(a_start, f"attempt {n} start")
+    finished = _epoch(a_end, f"attempt {n} end") if a_end else call_ended
+    answered = status == "ANSWER" and bool(member)
+    wait = float(hold_s) if answered and hold_s else max(0.0, finished - began)
+    if answered and wait > finished - began + 1:
+        wait = max(0.0, finished - began)  # never more than the time spent here
+    outcome = QUEUE_OUTCOMES.get(status, status.lower())
+    return AttemptReport(
+        int(n),
+        member if answered else desk,
+        began,
+        round(wait, 3),
+        status or "ABANDON",
+        outcome,
+        answered,
+        desk,
+        int(position) if position else None,
     )
 
 

@@ -165,7 +165,7 @@ class RecordWriter:
         delay = self._retry_s
         while not self._stop.is_set():
             try:
-                progressed = self.drain_once()
+                self.drain_once()
             except Exception as exc:  # the writer must outlive any database trouble
                 self.failures += 1
                 if self.failures == 1 or self.failures % 30 == 0:
@@ -178,8 +178,10 @@ class RecordWriter:
                 log.info("call records written again after %d failed attempt(s)", self.failures)
                 self.failures = 0
             delay = self._retry_s
-            if not progressed:
-                self._stop.wait(self._poll_s)
+            # A pass drains every spool to its end, so waiting after a busy pass too costs a record at
+            # most `poll_s` and lets events gather into bigger transactions: under load the writer used
+            # to commit ~7 events at a time and spent more CPU per call than a routing decision.
+            self._stop.wait(self._poll_s)
         try:
             self.drain_once()  # what arrived while stopping
         except Exception as exc:

@@ -10,6 +10,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,15 @@ def whoami(session: AgiSession) -> None:
     session.set_variable("WORKER_PID", str(os.getpid()))
 
 
+def whoami_slowly(session: AgiSession) -> None:
+    """Keeps its worker busy for a moment, so calls made meanwhile must go to the others."""
+    time.sleep(0.2)
+    whoami(session)
+
+
 def make_scripts() -> ScriptTable:
     scripts = ScriptTable()
-    for handler in (route, echo, unsafe, boom, hang, whoami):
+    for handler in (route, echo, unsafe, boom, hang, whoami, whoami_slowly):
         scripts.register(handler.__name__, handler)
     return scripts
 
@@ -130,11 +137,21 @@ def worker_pid(fake: FakeAsterisk) -> int:
 
 
 def distinct_worker_pids(fake: FakeAsterisk, count: int) -> set[int]:
-    """Call until ``count`` different workers have answered; their pids."""
+    """Make ``count`` calls at once until ``count`` different workers have answered; their pids.
+
+    At once, because one after the other they may all go to the same worker: only an idle worker
+    waiting for a connection is woken for the next one (EPOLLEXCLUSIVE), usually the same one.
+    """
     seen: set[int] = set()
 
+    def one() -> int:
+        result = fake.call("whoami_slowly")
+        assert result.closed_cleanly, result.error
+        return int(result.variables["WORKER_PID"])
+
     def all_seen() -> bool:
-        seen.update(worker_pid(fake) for _ in range(count * 2))
+        with ThreadPoolExecutor(max_workers=count) as pool:
+            seen.update(pool.map(lambda _: one(), range(count)))
         return len(seen) >= count
 
     wait_until(all_seen)

@@ -102,6 +102,14 @@ def test_control_characters_in_values_are_refused_before_sending(bad: str) -> No
     assert result.variables == {}
 
 
+@pytest.mark.parametrize("bad", ["\n", "\r", "\0", "\x1b"])
+def test_control_characters_in_an_mset_value_are_refused_naming_it_before_sending(bad: str) -> None:
+    result, error = converse(lambda s: s.set_variables([("A", "ok"), ("B", f"x{bad}EXEC System id")]))
+    assert isinstance(error, UnsafeValueError)
+    assert "value of B" in str(error)
+    assert result.commands == []
+
+
 @pytest.mark.parametrize("name", ["", "HAS SPACE", "1ST", "CALLERID(num)", "X\nY", "A-B", 'Q"'])
 def test_odd_variable_names_are_refused(name: str) -> None:
     result, error = converse(lambda s: s.set_variable(name, "v"))
@@ -146,7 +154,7 @@ def test_get_full_variable() -> None:
         "${UNSET}": "",  # Asterisk answers "200 result=1 ()" for an unset variable
         "${MINE}": "a (b) c",
         "${CHANNEL}": "PJSIP/trunk-00000001",
-        "${WORD}": "hangup",  # pyst2 raises AGIResultHangup on this value; we return it
+        "${WORD}": "hangup",  # pyst2 used to raise AGIResultHangup on this value
         "${CTRL}": None,  # control characters: treated as missing
     }
 
@@ -170,7 +178,22 @@ def test_verbose() -> None:
 def test_asterisk_error_reply_becomes_agi_command_error() -> None:
     _, error = converse(lambda s: s._execute("NO SUCH COMMAND"))
     assert isinstance(error, AgiCommandError)
-    assert "AGIInvalidCommand" in str(error)
+    assert "invalid or unknown command" in str(error)
+    assert "510" in str(error)
+
+
+def test_a_usage_reply_is_read_to_its_end_and_the_session_goes_on() -> None:
+    """520- opens a usage block; its lines belong to that reply, not to the next command."""
+    seen: list[str | None] = []
+
+    def handler(session: AgiSession) -> None:
+        with pytest.raises(AgiCommandError, match="usage"):
+            session._execute("GET FULL VARIABLE")  # no expression: Asterisk shows the usage
+        seen.append(session.get_full_variable("${CHANNEL}"))
+
+    _, error = converse(handler)
+    assert error is None
+    assert seen == ["PJSIP/trunk-00000001"]
 
 
 def test_hangup_notice_is_skipped_and_recorded() -> None:
@@ -264,25 +287,26 @@ def test_slow_drip_environment_is_bounded_by_one_deadline() -> None:
 
 
 def test_session_works_outside_the_main_thread() -> None:
-    """pyst2's constructor would call signal.signal() here and fail; ours does not."""
+    """pyst2's constructor called signal.signal() and failed here; nothing of ours needs the main thread."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         result, error = pool.submit(converse, lambda s: s.set_variable("A", "1")).result(timeout=5)
     assert error is None
     assert result.variables == {"A": "1"}
 
 
-def test_pyst2_trace_goes_to_a_debug_logger_not_stderr(
+def test_protocol_trace_goes_to_a_debug_logger_not_stderr(
     caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="siaga.agi.pyst2")
+    caplog.set_level(logging.DEBUG, logger="siaga.agi.trace")
     result, error = converse(lambda s: s.set_variable("A", "1"))
     assert error is None
     captured = capfd.readouterr()
     assert captured.err == ""
     assert captured.out == ""
     uid = result.env["agi_uniqueid"]
-    trace = [r.getMessage() for r in caplog.records if r.name == "siaga.agi.pyst2"]
+    trace = [r.getMessage() for r in caplog.records if r.name == "siaga.agi.trace"]
     assert any("COMMAND: SET VARIABLE A" in line and uid in line for line in trace)
+    assert any("RESULT: 200 result=1" in line and uid in line for line in trace)
 
 
 def test_quote_argument_escapes_quotes_and_backslashes() -> None:

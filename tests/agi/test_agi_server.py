@@ -328,3 +328,74 @@ def test_context_manager_starts_and_stops() -> None:
         supervisor = server.supervisor_pid
     assert supervisor is not None and process_gone(supervisor)
     assert server.supervisor_pid is None
+
+
+def _silent_connections(port: int, count: int, first_bytes: bytes = b"") -> list[socket.socket]:
+    """Connections that send ``first_bytes`` (or nothing) and then say nothing more."""
+    socks = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if first_bytes:
+            sock.sendall(first_bytes)
+        socks.append(sock)
+    return socks
+
+
+def _closed_by_server(sock: socket.socket, within_s: float) -> bool:
+    sock.settimeout(within_s)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def test_idle_connections_do_not_delay_a_real_call(start_server: StartServer, agi_log: LogFile) -> None:
+    """Silent sockets, and sockets that stop after one environment line, once held a worker each for the
+    whole read timeout (5 s, past the dialplan's 3 s guard); now a call goes through at once."""
+    server = start_server(workers=2, read_timeout_s=5.0, call_timeout_s=10.0)
+    assert_routes(fake_for(server))  # both workers up
+    idle = _silent_connections(server.port, 8)
+    stalled = _silent_connections(server.port, 8, b"agi_network: yes\n")
+    try:
+        time.sleep(0.1)  # the stalled ones have reached the workers
+        started = time.monotonic()
+        for _ in range(3):
+            assert_routes(fake_for(server, timeout_s=2.0))
+        assert time.monotonic() - started < 1.5  # before: each silent socket held a worker for 5 s
+        # The environment has a deadline of its own (1 s), well under the dialplan's 3 s.
+        assert all(_closed_by_server(sock, 2.0) for sock in stalled)
+        agi_log.wait_for("timed out reading the AGI environment")
+    finally:
+        for sock in idle + stalled:
+            sock.close()
+
+
+def test_one_peer_cannot_park_more_than_its_share_of_silent_connections(
+    start_server: StartServer, agi_log: LogFile
+) -> None:
+    server = start_server(workers=1, max_waiting_per_peer=4, env_timeout_s=5.0)
+    stalled = _silent_connections(server.port, 10, b"agi_network: yes\n")
+    try:
+        wait_until(lambda: len(agi_log.lines_with("waiting without a complete AGI environment")) >= 6)
+        closed = [_closed_by_server(sock, 0.05) for sock in stalled]
+        assert closed == [True] * 6 + [False] * 4  # the oldest go first; 4 still wait their turn
+        assert_routes(fake_for(server))
+    finally:
+        for sock in stalled:
+            sock.close()
+
+
+def test_an_environment_in_pieces_is_put_together(start_server: StartServer) -> None:
+    """A real Asterisk writes the environment line by line: a worker waits for the rest without blocking."""
+    server = start_server(workers=1)
+    fake = fake_for(server)
+    env = "".join(f"{k}: {v}\n" for k, v in fake.environment("route").items()).encode() + b"\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as slow:
+        slow.sendall(env[:40])
+        time.sleep(0.2)
+        assert_routes(fake)  # the worker is not stuck on the slow one
+        slow.sendall(env[40:])
+        reply = slow.recv(4096)
+    assert reply.startswith(b'SET VARIABLE SIAGA_ROUTE_TARGET "PJSIP/puskesmas-cibinong"')

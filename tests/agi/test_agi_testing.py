@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from agi.protocol import MAX_COMMAND_BYTES, quote_argument
-from agi.testing import FakeAsterisk, FakeCallResult, split_agi_command
+from agi.testing import AGI_MAX_ARGS, FakeAsterisk, FakeCallResult, separate_app_args, split_agi_command
 
 
 @pytest.mark.parametrize(
@@ -91,3 +91,45 @@ def test_connect_failure_is_reported_not_raised() -> None:
     result = FakeAsterisk(port=port, timeout_s=1.0).call()
     assert not result.closed_cleanly
     assert result.error is not None and "connect failed" in result.error
+
+
+@pytest.mark.parametrize(
+    ("data", "args"),
+    [
+        ("A=1,B=2", ["A=1", "B=2"]),
+        # An unclosed "(" or "[" keeps every later comma: the rest becomes one argument.
+        ("A=0812(,B=2,ROUTE_STATUS=OK", ["A=0812(,B=2,ROUTE_STATUS=OK"]),
+        ("A=[x,B=2", ["A=[x,B=2"]),
+        ("A=f(x,y),B=2", ["A=f(x,y)", "B=2"]),
+        ("A=x),B=2", ["A=x)", "B=2"]),  # a stray closer is ignored
+        ('A="a,b",B=2', ["A=a,b", "B=2"]),  # quotes group and are removed
+        ("A=a\\,b,B=\\\\", ["A=a,b", "B=\\"]),  # backslash: the next character is literal
+        ("A=\\(,B=2", ["A=(", "B=2"]),
+        ("A=1,", ["A=1", ""]),
+        ("", []),
+    ],
+)
+def test_fake_splits_application_arguments_like_asterisk(data: str, args: list[str]) -> None:
+    assert separate_app_args(data) == args
+
+
+def test_the_last_slot_holds_the_rest_unparsed() -> None:
+    assert separate_app_args("a,b\\,c,d", array_len=2) == ["a", "b\\,c,d"]
+    assert separate_app_args("NAME=x=y", "=", array_len=2) == ["NAME", "x=y"]
+
+
+def test_parse_args_keeps_at_most_127_arguments() -> None:
+    argv = split_agi_command("VERBOSE " + " ".join(str(n) for n in range(200)))
+    assert len(argv) == AGI_MAX_ARGS - 1
+    assert argv[-1] == "125"
+
+
+def test_exec_hands_only_its_second_argument_to_mset_unsubstituted() -> None:
+    fake = FakeAsterisk(port=1)
+    result = FakeCallResult()
+    assert fake._reply('EXEC MSet "A=0812(,ROUTE_STATUS=OK"', result, {}) == "200 result=0\n"
+    assert result.variables == {"A": "0812(,ROUTE_STATUS=OK"}
+    fake._reply('EXEC MSet "B=${EXTEN}" "C=1"', result, {})
+    assert result.variables["B"] == "${EXTEN}"
+    assert "C" not in result.variables
+    assert fake._reply('EXEC NoSuchApp "x"', result, {}) == "200 result=-2\n"

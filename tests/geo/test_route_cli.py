@@ -76,9 +76,13 @@ def test_route_json_on_the_sample(sample_dir: Path, capsys: pytest.CaptureFixtur
     first = plan["targets"][0]
     assert first["facility"] == "pkm-pandanaran" and first["endpoint"].startswith("pkm-pandanaran-op")
     assert 650 <= first["distance_m"] <= 730 and "nearest staffed puskesmas" in first["why"]
-    distances = [t["distance_m"] for t in plan["targets"][:-1]]
+    distances = [t["distance_m"] for t in plan["targets"]]
     assert distances == sorted(distances)
-    assert plan["targets"][-1]["endpoint"] == "psc119-dispatch"
+    # Then the city's PSC 119 desk (its service area holds the caller) and its overflow, the province's.
+    assert [(d["desk"], d["max_wait_s"]) for d in plan["desks"]] == [
+        ("psc119-semarang", 60),
+        ("psc119-jateng", 0),
+    ]
     assert plan["skipped"] == []
 
 
@@ -120,7 +124,9 @@ def test_an_area_with_no_one_on_duty_goes_to_the_dispatcher(
     )
     assert code == 0
     plan = json.loads(out)
-    assert [t["facility"] for t in plan["targets"]] == ["dispatcher"]
+    # Nobody at the city desk either: it is passed over at once, and the caller waits at the last desk.
+    assert plan["targets"] == [] and [d["desk"] for d in plan["desks"]] == ["psc119-jateng"]
+    assert any("Kota Semarang (dispatch): no one on duty; overflows at once" in n for n in plan["notes"])
     assert len(plan["skipped"]) >= 3 and all(
         s["reason"] == "no one on duty (off shift)" for s in plan["skipped"]
     )
@@ -145,7 +151,8 @@ def test_route_a_known_caller_of_a_synthetic_country(
     assert plan["location"]["source"] == "directory"
     assert plan["location"]["point"] == {"lat": float(lat), "lon": float(lon)}
     assert [a["level"] for a in plan["areas"]] == ["desa", "kecamatan", "kabupaten", "provinsi"]
-    assert len(plan["skipped"]) == 12 and plan["targets"][-1]["facility"] == "dispatcher"
+    assert len(plan["skipped"]) == 12 and plan["targets"] == []
+    assert plan["desks"], "the synthetic country's dispatch desk takes the call"
     code, out, _ = _run(capsys, "route", "--caller", "0899000000", "--at", AT, "--json", *common)
     plan = json.loads(out)
-    assert plan["location"] is None and [t["facility"] for t in plan["targets"]] == ["dispatcher"]
+    assert plan["location"] is None and plan["targets"] == [] and plan["desks"]

@@ -35,6 +35,7 @@ ON_DUTY: dict[str, Bot | None] = {
     "pkm-karangmalang-op1": Bot("pkm-karangmalang-op1", no_answer=True),
     "pkm-mijen-op1": Bot("pkm-mijen-op1"),
     "konter-semarang-dr1": Bot("konter-semarang-dr1"),
+    "psc119-dispatch": Bot("psc119-dispatch"),  # at the city's PSC 119 desk: its queue's member
 }
 OFF_SHIFT = ("pkm-kagok-op1",)  # a shift that ended a minute ago
 
@@ -45,15 +46,19 @@ class ReplayLab:
     stack: Stack
 
 
+def _facility(endpoint: str) -> str:
+    return "psc119-semarang" if endpoint == "psc119-dispatch" else endpoint.rsplit("-", 1)[0]
+
+
 def _roster(settings: Settings) -> None:
     now = datetime.now(UTC)
     rows = ["facility_code,staff_id,start,end"]
     for endpoint in ON_DUTY:
         start, end = now - timedelta(hours=1), now + timedelta(hours=3)
-        rows.append(f"{endpoint.rsplit('-', 1)[0]},{endpoint},{start.isoformat()},{end.isoformat()}")
+        rows.append(f"{_facility(endpoint)},{endpoint},{start.isoformat()},{end.isoformat()}")
     for endpoint in OFF_SHIFT:
         start, end = now - timedelta(hours=7), now - timedelta(minutes=1)
-        rows.append(f"{endpoint.rsplit('-', 1)[0]},{endpoint},{start.isoformat()},{end.isoformat()}")
+        rows.append(f"{_facility(endpoint)},{endpoint},{start.isoformat()},{end.isoformat()}")
     zones = facility_zones(settings)
     with Session(make_engine(settings.db_url)) as session, session.begin():
         parsed = parse_roster_csv("\n".join(rows) + "\n", "replay roster", zones, known_staff(session))
@@ -75,7 +80,7 @@ def replay_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReplayLab]:
         write_roster(session, ParsedRoster(sample_staff(settings.region_dir), []))
     _roster(settings)
     stack = Stack(settings)
-    bots = [b for b in ON_DUTY.values() if b is not None] + [Bot(settings.dispatcher_endpoint)]
+    bots = [b for b in ON_DUTY.values() if b is not None]
     try:
         stack.start(bots)
         yield ReplayLab(settings, stack)

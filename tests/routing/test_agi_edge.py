@@ -1,24 +1,32 @@
 """The `route` and `outcome` scripts on a real FastAGI server, driven by a fake Asterisk that evaluates
-nested dialplan functions (LEN, DEVICE_STATE, DB_KEYS, DB_DELETE) the way Asterisk does."""
+nested dialplan functions (LEN, DEVICE_STATE, DB_KEYS, DB_DELETE, `${X:offset:length}`) the way Asterisk
+does, and splits MSet's argument as Asterisk's application parser does."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import socket
 import sqlite3
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from agi import variables as v
 from agi.outcome import make_outcome_handler
+from agi.protocol import AgiSession
 from agi.route import RouteOptions, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
 from agi.testing import FakeAsterisk, FakeCallResult
+from geo.facilities import Facility
 from routing.records.writer import RecordKeeper, RecordWriter, records_engine
 from routing.router import Router, RoutingPolicy
+from tests.agi.support import logging_to
 from tests.routing.builders import FACILITIES, toy_tables
 from tests.unit.builders import FixedRoster, duty, toy_region
 
@@ -50,6 +58,15 @@ class EvaluatingAsterisk(FakeAsterisk):
         return out
 
     def _lookup(self, name: str, channel_vars: dict[str, str]) -> str:
+        # parse_variable_name(): a ":" outside parentheses starts offset[:length], for functions too.
+        depth = 0
+        for i, char in enumerate(name):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if char == ":" and depth == 0:
+                offset, _, length = name[i + 1 :].partition(":")
+                value = self._lookup(name[:i], channel_vars)
+                start = int(offset or 0)
+                return value[start : start + int(length)] if length else value[start:]
         if name.startswith("LEN(") and name.endswith(")"):
             return str(len(name[4:-1].encode()))
         if name.startswith("DB_KEYS("):
@@ -60,9 +77,10 @@ class EvaluatingAsterisk(FakeAsterisk):
         return channel_vars.get(name, "")
 
 
-def router() -> Router:
+def router(facilities: list[Facility] | None = None) -> Router:
     duties = [duty(f, "malam", "2026-11-22") for f in ("near", "mid", "far")]
-    return Router(toy_region(FACILITIES), FixedRoster(duties), RoutingPolicy("dispatch-desk"), toy_tables())
+    region = toy_region(facilities or FACILITIES)
+    return Router(region, FixedRoster(duties), RoutingPolicy("dispatch-desk"), toy_tables())
 
 
 def _clock():  # type: ignore[no-untyped-def]
@@ -71,12 +89,13 @@ def _clock():  # type: ignore[no-untyped-def]
     return at("2026-11-23T02:00+07:00")
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+@contextmanager
+def running_engine(tmp_path: Path, facilities: list[Facility] | None = None) -> Iterator[tuple[int, Path]]:
     records = RecordKeeper(tmp_path / "spool", lambda: records_engine(f"sqlite:///{tmp_path / 'r.db'}"))
     scripts = ScriptTable()
     scripts.register(
-        "route", make_route_handler(router(), None, _clock, records=records, options=RouteOptions())
+        "route",
+        make_route_handler(router(facilities), None, _clock, records=records, options=RouteOptions()),
     )
     scripts.register("outcome", make_outcome_handler(records, "dispatch-desk"))
     server = FastAgiServer("127.0.0.1", 0, scripts, workers=1, call_timeout_s=5)
@@ -85,6 +104,12 @@ def engine(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         yield server.port, tmp_path / "spool"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    with running_engine(tmp_path) as running:
+        yield running
 
 
 def spooled(spool: Path) -> list[dict]:  # type: ignore[type-arg]
@@ -234,14 +259,147 @@ def test_without_mset_the_plan_is_set_one_variable_at_a_time(engine) -> None:  #
     )
 
 
-@pytest.mark.parametrize("value", ["a,b", "x=y", 'say "hi"', "back\\slash"])
-def test_mset_refuses_values_it_would_split(value: str) -> None:
-    import socket
+HOSTILE_VALUES = [
+    "a,b",
+    "x=y",
+    'say "hi"',
+    "back\\slash",
+    "0812(",
+    "0812)",
+    "[Rawat Inap",
+    'Puskesmas "Sehat" (Rawat [Inap], Barat\\',
+    "trailing\\",
+    "${EXTEN}",
+    "",
+]
 
-    from agi.protocol import AgiSession, UnsafeValueError, _SocketLines
 
-    left, right = socket.socketpair()
-    with left, right:
-        session = AgiSession(_SocketLines(left, 1.0), {"agi_network_script": "route"})
-        with pytest.raises(UnsafeValueError, match="MSet"):
-            session.set_variables([("ROUTE_AREA", value)])
+def set_through_fake(pairs: list[tuple[str, str]]) -> FakeCallResult:
+    """`set_variables(pairs)` on a session whose peer is the fake Asterisk; what the fake ended with."""
+    ours, theirs = socket.socketpair()
+    fake = FakeAsterisk(timeout_s=3.0)
+    with ThreadPoolExecutor(max_workers=1) as pool, theirs:
+        future = pool.submit(fake.call_on, theirs)
+        with ours:
+            AgiSession.open(ours, read_timeout_s=2.0).set_variables(pairs)
+        return future.result(timeout=5)
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_mset_keeps_every_value_whole_and_the_status_last(value: str) -> None:
+    """Whatever a value holds, MSet (split as Asterisk splits it) sets it unchanged and the rest too."""
+    pairs = [
+        ("_SIAGA_POP_CALLER", value),
+        ("ROUTE_AREA", value),
+        ("ROUTE_COUNT", "2"),
+        ("ROUTE_STATUS", "OK"),
+    ]
+    result = set_through_fake(pairs)
+    assert len(result.commands) == 1
+    assert result.variables == dict(pairs)
+
+
+def test_more_pairs_than_one_mset_takes_go_in_several_with_the_status_in_the_last() -> None:
+    """MSet parses 98 pairs; a 99th would hold the rest of the line unparsed."""
+    pairs = [(f"V_{n}", f"x({n}") for n in range(150)] + [("ROUTE_STATUS", "OK")]
+    result = set_through_fake(pairs)
+    assert len(result.commands) == 2
+    assert result.commands[-1].endswith('ROUTE_STATUS=OK"')
+    assert result.variables == dict(pairs)
+
+
+def test_a_caller_id_with_an_open_parenthesis_still_gets_the_whole_plan(engine) -> None:  # type: ignore[no-untyped-def]
+    """Real Asterisk sent `0812(` to the dispatcher: its "(" swallowed ROUTE_STATUS in MSet."""
+    port, _ = engine
+    fake = EvaluatingAsterisk(port=port)
+    plain = fake.call(
+        "route", ("emergency",), env={"agi_callerid": "08129999"}, channel_vars={v.GEOLOC_EFFECTIVE: POINT}
+    )
+    odd = fake.call(
+        "route", ("emergency",), env={"agi_callerid": "0812("}, channel_vars={v.GEOLOC_EFFECTIVE: POINT}
+    )
+    for call in (plain, odd):
+        assert call.variables[v.ROUTE_STATUS] == "OK"
+        assert call.variables[v.route_n(1)] == "PJSIP/near-op"
+        assert call.variables[v.ROUTE_COUNT] == plain.variables[v.ROUTE_COUNT]
+    assert odd.variables[v.SCREENPOP_VARIABLES["X-Siaga-Caller"]] == "0812("
+    assert {k: x for k, x in odd.variables.items() if "POP" not in k} == {
+        k: x for k, x in plain.variables.items() if "POP" not in k
+    }
+
+
+def test_facility_names_with_brackets_quotes_and_backslashes_cannot_swallow_the_status(
+    tmp_path: Path,
+) -> None:
+    """A name cut mid-bracket, or holding any of ( ) [ ] " \\ , reaches the screen-pop whole."""
+    names = {"near": 'Puskesmas "Sehat" (Rawat [Inap', "mid": "Pkm Mid) ] \\ , end"}
+    facilities = [dataclasses.replace(f, name=names.get(f.code, f.name)) for f in FACILITIES]
+    with running_engine(tmp_path, facilities) as (port, _):
+        call = EvaluatingAsterisk(port=port).call(
+            "route", ("emergency",), channel_vars={v.GEOLOC_EFFECTIVE: POINT}
+        )
+    assert call.variables[v.ROUTE_STATUS] == "OK"
+    count = int(call.variables[v.ROUTE_COUNT])
+    assert [call.variables[v.route_n(n)] for n in range(1, count + 1)] == [
+        "PJSIP/near-op",
+        "PJSIP/mid-op",
+        "PJSIP/far-op",
+        "PJSIP/dispatch-desk",
+    ]
+    assert call.variables[v.screenpop_attempt_n(2)] == "2 of 4; Puskesmas 'Sehat' (Rawat [Inap did not answer"
+    assert call.variables[v.screenpop_attempt_n(3)].startswith(
+        "3 of 4; Puskesmas 'Sehat' (Rawat [Inap and Pkm Mid) ]"
+    )
+
+
+def report_for(key: str) -> str:
+    """What the dialplan keeps in AstDB for a call the engine could not take."""
+    call = f"v1|{START}|{START}|emergency|119|0247000006|failed"
+    return f"{call}#1|PJSIP/dispatch-desk|{START}|{START}|ANSWER|900|500;"
+
+
+class RacingAsterisk(EvaluatingAsterisk):
+    """Another worker's `outcome` deletes these keys between our DB_KEYS and our DB_DELETE."""
+
+    def __init__(self, *args, taken: set[str], **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.taken = taken
+
+    def _lookup(self, name: str, channel_vars: dict[str, str]) -> str:
+        if name.startswith("DB_DELETE(") and name[10:-1].split("/", 1)[1] in self.taken:
+            self.astdb.pop(name[10:-1], None)
+            return ""
+        return super()._lookup(name, channel_vars)
+
+
+def test_a_pending_report_another_worker_took_is_not_a_drop(tmp_path: Path) -> None:
+    keys = [f"siaga-1700000000.{n}" for n in range(1, 5)]
+    astdb = {f"{v.PENDING_FAMILY}/{key}": report_for(key) for key in keys}
+    with logging_to(tmp_path / "agi.log") as agi_log, running_engine(tmp_path) as (port, spool):
+        fake = RacingAsterisk(port=port, astdb=astdb, taken={keys[1], keys[2]})
+        call_report = f"v1|{START}|{START}|emergency|119|0247000001|ok"
+        call = fake.call("outcome", (call_report, ""), env={"agi_uniqueid": "siaga-1700000001.8"})
+        assert call.variables[v.OUTCOME_STATUS] == "OK"
+        time.sleep(0.2)
+    collected = [e["call_id"] for e in spooled(spool)]
+    assert collected == ["siaga-1700000001.8", keys[0], keys[3]]
+    assert fake.astdb == {}
+    assert "dropped" not in agi_log.text()
+    assert "collected 2 report(s)" in agi_log.text()
+
+
+def test_a_backlog_longer_than_a_reply_line_still_drains_ten_at_a_time(engine) -> None:  # type: ignore[no-untyped-def]
+    """500 keys make DB_KEYS ~10 KB, past the 8 KB reply line the engine accepts: read only the start."""
+    port, spool = engine
+    keys = [f"siaga-17000{n:05d}.{n}" for n in range(500)]
+    astdb = {f"{v.PENDING_FAMILY}/{key}": report_for(key) for key in keys}
+    fake = EvaluatingAsterisk(port=port, astdb=astdb)
+    assert len(",".join(keys)) > 8192
+    call_report = f"v1|{START}|{START}|emergency|119|0247000001|ok"
+    for round_ in range(1, 3):
+        call = fake.call("outcome", (call_report, ""), env={"agi_uniqueid": f"siaga-1800000001.{round_}"})
+        assert call.closed_cleanly
+        assert call.variables[v.OUTCOME_STATUS] == "OK"
+        assert len(fake.astdb) == 500 - 10 * round_
+    pending = [e["call_id"] for e in spooled(spool) if e["call_id"] in keys]
+    assert pending == sorted(keys)[:20]

@@ -53,4 +53,4 @@ def test_sample_tables_kode_pos_did_and_area_code(data_dir: Path) -> None:
     assert route(data_dir, "--dialled", "0246717003")["location"]["source"] == "trunk"
     coarse = route(data_dir, "--caller", "0247123456")
     assert (coarse["location"]["source"], coarse["area"]["code"]) == ("area-code", "33.74")
-    assert [t["endpoint"] for t in coarse["targets"]] == ["psc119-dispatch"]
+    assert coarse["targets"] == [] and coarse["desks"][0]["desk"] == "psc119-semarang"

@@ -94,12 +94,14 @@ def test_a_city_wide_location_goes_to_its_dispatch_desk() -> None:
     ]
     coarse = Location(-7.0, 110.4, "area-code", 9000, "landline area code 024", "33.74")
     plan = router(duties, facilities).decide(call(), coarse)
-    assert [t.endpoint for t in plan.targets] == ["kota-desk-op", "dispatch-desk"]
+    # No facility phone rings first: the desk's queue (its on-duty staff) takes the call.
+    assert plan.targets == []
+    assert [(d.desk, d.max_wait_s) for d in plan.desks] == [("kota-desk", 0)]
     assert plan.area[0].code == "33.74"
     assert any("known only to Kota Semarang" in n for n in plan.notes)
 
 
-def test_consultation_rings_every_on_duty_doctor_of_the_desk_without_a_location() -> None:
+def test_consultation_waits_in_the_desk_queue_of_the_on_duty_doctors_without_a_location() -> None:
     desk = Facility("konter", "Konter", "consultation", -7.0, 110.41, "33.74.02", "Asia/Jakarta")
     duties = [
         duty("konter", "malam", "2026-11-22", staff="konter-dr1", role="doctor"),
@@ -107,7 +109,7 @@ def test_consultation_rings_every_on_duty_doctor_of_the_desk_without_a_location(
         duty("near", "malam", "2026-11-22"),
     ]
     plan = router(duties, [*FACILITIES, desk]).decide(call("consultation", "081299999999"))
-    assert [t.endpoint for t in plan.targets] == ["konter-dr1", "konter-dr2", "dispatch-desk"]
+    assert plan.targets == [] and [d.desk for d in plan.desks] == ["konter"]
     assert not plan.ask_digits, "the consultation line never asks where the caller is"
     assert SERVICES["consultation"].pool
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from softphone_rig import (
 )
 
 from softphone import Bot, BotFleet, Softphone, answered_by
+from softphone.cli import PASSWORDS_ENV
 from softphone.events import Event
 from softphone.phone import MAX_CALLS
 
@@ -157,7 +159,7 @@ def test_one_process_holds_at_most_four_calls(asterisk_rig: AsteriskRig, tmp_pat
 
 
 def _cli(*args: str, password: str = OPERATOR_PASSWORD) -> subprocess.Popen[str]:
-    env = {**os.environ, "SIAGA_OPERATOR_PASSWORD": password}
+    env = {**os.environ, PASSWORDS_ENV: json.dumps(dict.fromkeys(SOLO_OPERATORS, password))}
     return subprocess.Popen(
         [sys.executable, "-m", "softphone", *args],
         stdout=subprocess.PIPE,

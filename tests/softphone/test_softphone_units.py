@@ -163,7 +163,9 @@ def test_read_events_merges_files_in_time_order_and_skips_torn_lines(tmp_path: P
 
 def test_fleet_reports_missing_users_when_a_bot_process_gives_up(tmp_path: Path) -> None:
     # Nothing listens on this port: each bot exits 1 after --register-timeout.
-    fleet = BotFleet(["lonely-1", "lonely-2"], tmp_path, server="127.0.0.1:5999", register_timeout_s=1)
+    fleet = BotFleet(
+        ["lonely-1", "lonely-2"], tmp_path, server="127.0.0.1:5999", password="x", register_timeout_s=1
+    )
     with fleet, pytest.raises(BotFleetError) as excinfo:
         fleet.wait_registered(timeout_s=20)
     message = str(excinfo.value)

@@ -37,7 +37,10 @@ from tests.telephony.rtp_events import dtmf_pcap
 GAYAMSARI_HOUSE = (-6.9918, 110.4449)
 NEAREST, SECOND, THIRD = "pkm-gayamsari", "pkm-halmahera", "pkm-lamper-tengah"
 OPERATORS = [f"{NEAREST}-op1", f"{SECOND}-op1", f"{THIRD}-op1"]
-DOCTORS = ["konter-semarang-dr1", "konter-semarang-dr2"]  # the consultation desk's pool
+DOCTORS = ["konter-semarang-dr1", "konter-semarang-dr2"]  # the consultation desk's members
+DISPATCHER = "psc119-dispatch"  # on duty at the city's PSC 119 desk in every test roster
+DESK = "psc119-semarang"
+DESK_COLLEAGUES = ("psc119-semarang-d2", "psc119-semarang-d3")  # rostered only by the desk tests
 
 
 def free_tcp_port() -> int:
@@ -56,10 +59,17 @@ class CallLab:
     calls: int = 0
 
     def given_on_duty(self, *endpoints: str, ended: tuple[str, ...] = ()) -> None:
-        """Replace the roster: `endpoints` on duty now, `ended` on a shift that ended a minute ago."""
+        """Replace the roster: `endpoints` on duty now (and the PSC 119 desk's dispatcher, whose queue
+        takes whatever the facilities do not), `ended` on a shift that ended a minute ago."""
         now = datetime.now(UTC)
         rows = ["facility_code,staff_id,start,end"]
+        desk_staff = {DISPATCHER: DESK, **{d: "konter-semarang" for d in DOCTORS}}
+        for endpoint, desk in desk_staff.items():
+            start, end = now - timedelta(hours=1), now + timedelta(hours=2)
+            rows.append(f"{desk},{endpoint},{start.isoformat()},{end.isoformat()}")
         for endpoint in endpoints:
+            if endpoint in desk_staff:
+                continue
             rows.append(
                 f"{endpoint.rsplit('-', 1)[0]},{endpoint},{(now - timedelta(hours=1)).isoformat()},"
                 f"{(now + timedelta(hours=2)).isoformat()}"
@@ -73,8 +83,22 @@ class CallLab:
         with Session(make_engine(self.settings.db_url)) as session, session.begin():
             parsed = parse_roster_csv("\n".join(rows) + "\n", "test roster", zones, known_staff(session))
             write_roster(session, parsed, replace=True)
-        # The engine notices a roster change within roster_refresh_s.
+        # The engine notices a roster change within roster_refresh_s; desk queues follow within desk_sync_s.
         time.sleep(self.settings.roster_refresh_s * 2 + 0.2)
+        self.wait_desk_members(DESK, {DISPATCHER} | {e for e in endpoints if e.startswith(f"{DESK}-")})
+
+    def desk_members(self, desk: str) -> set[str]:
+        out = self.stack.asterisk.cli(f"queue show {desk}")
+        return {
+            line.split("(PJSIP/", 1)[1].split(")", 1)[0] for line in out.splitlines() if "(PJSIP/" in line
+        }
+
+    def wait_desk_members(self, desk: str, members: set[str], timeout_s: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.desk_members(desk) != members:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"desk {desk}: members {self.desk_members(desk)}, expected {members}")
+            time.sleep(0.2)
 
     def call_from(self, caller: str, dialled: str = "119") -> tuple[list[str], int]:
         """Place one real call; returns (accounts that answered it, SIPp's exit code)."""
@@ -156,6 +180,12 @@ class CallSummary:
     ended: bool
     plan: dict[str, Any]
     attempts: list[tuple[str, str, float | None]]  # (endpoint, outcome, ring seconds)
+    desk: str | None = None
+    queue_wait_s: float | None = None
+    queue_position: int | None = None
+    overflow_path: str = ""
+    abandoned_in_queue: bool = False
+    started: float | None = None  # epoch seconds
 
     @classmethod
     def of(cls, r: CallRecord) -> CallSummary:
@@ -176,6 +206,12 @@ class CallSummary:
             r.ended_at is not None,
             json.loads(r.plan_json) if r.plan_json else {},
             [(a.endpoint, a.outcome, a.ring_s) for a in r.attempts],
+            r.desk,
+            r.queue_wait_s,
+            r.queue_position,
+            r.overflow_path,
+            r.abandoned_in_queue,
+            r.started_at.replace(tzinfo=UTC).timestamp() if r.started_at else None,
         )
 
     def skip_reasons(self) -> dict[str, str]:
@@ -207,6 +243,8 @@ def lab_settings(data_dir: Path) -> Settings:
         ivr_attempts=1,
         ivr_digit_timeout_s=2,
         records_retry_s=0.2,
+        desk_wrapup_s=1,  # desk members free again a second after a call: surges finish quickly
+        pending_drain_s=1.0,
         # The scheduler runs, as in production: in its own child process, forked before any thread exists.
     )
 
@@ -224,12 +262,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
         write_roster(session, ParsedRoster(sample_staff(settings.region_dir), []))
     stack = Stack(settings)
     bots = [Bot(e) for e in OPERATORS] + [
-        Bot(settings.dispatcher_endpoint),
+        Bot(DISPATCHER),
+        *(Bot(d) for d in DESK_COLLEAGUES),
         Bot(f"{SECOND}-op2", no_answer=True),
         *(Bot(d) for d in DOCTORS),
     ]
     try:
         stack.start(bots)
-        yield CallLab(settings, stack, data_dir / "calls")
+        lab = CallLab(settings, stack, data_dir / "calls")
+        lab.given_on_duty()  # the desks' staff, so no test's caller waits at an empty desk
+        yield lab
     finally:
         stack.stop()

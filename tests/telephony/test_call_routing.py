@@ -18,7 +18,7 @@ from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
 from siaga.cli import main as siaga_main
 from softphone.bots import read_events
-from tests.telephony.conftest import NEAREST, SECOND, THIRD, CallLab
+from tests.telephony.conftest import DESK, DISPATCHER, NEAREST, SECOND, THIRD, CallLab
 
 pytestmark = pytest.mark.telephony
 
@@ -34,8 +34,9 @@ def test_call_rings_the_nearest_staffed_puskesmas(lab: CallLab) -> None:
         f"{NEAREST}-op1",
         f"{SECOND}-op1",
         f"{THIRD}-op1",
-        lab.settings.dispatcher_endpoint,
     ]
+    # After the facilities, the caller's own desk (Kota Semarang's PSC 119) and its overflow, the province.
+    assert [(d["desk"], d["max_wait_s"]) for d in record.plan["desks"]] == [(DESK, 60), ("psc119-jateng", 0)]
     assert record.time_to_answer_s is not None and 0 <= record.time_to_answer_s < 5
 
 
@@ -88,26 +89,28 @@ def test_everyone_fails_the_dispatcher_answers(lab: CallLab) -> None:
     """Nearest unregistered, next one not answering, third unregistered: the dispatcher takes it."""
     lab.given_on_duty(f"{NEAREST}-op2", f"{SECOND}-op2", f"{THIRD}-op2")
     answered, _ = lab.call_from("0247000010")
-    assert answered == [lab.settings.dispatcher_endpoint]
+    assert answered == [DISPATCHER]
     record = lab.record("0247000010")
     assert [(a[0], a[1]) for a in record.attempts] == [
         (f"{SECOND}-op2", "no answer"),
-        (lab.settings.dispatcher_endpoint, "answered"),
+        (DISPATCHER, "answered"),  # a member of the desk's queue
     ]
+    assert (record.desk, record.overflow_path) == (DESK, DESK)
+    assert record.queue_wait_s is not None and record.queue_wait_s < 5
     assert set(record.skip_reasons()) >= {NEAREST, THIRD}
 
 
 def test_no_one_on_duty_anywhere_goes_to_the_dispatcher(lab: CallLab) -> None:
     lab.given_on_duty()
     answered, _ = lab.call_from("0247000004")
-    assert answered == [lab.settings.dispatcher_endpoint]
+    assert answered == [DISPATCHER]
     assert any("no staffed facility" in n for n in lab.record("0247000004").plan["notes"])
 
 
 def test_unknown_caller_goes_to_the_dispatcher(lab: CallLab) -> None:
     lab.given_on_duty(f"{NEAREST}-op1")
     answered = lab.place("uac_caller_patient.xml", "081299990000", "119")
-    assert answered == [lab.settings.dispatcher_endpoint]
+    assert answered == [DISPATCHER]
     assert lab.record("081299990000").location_source is None
 
 
@@ -124,11 +127,11 @@ def test_caller_id_with_an_encoded_newline_still_reaches_a_human(lab: CallLab) -
         for e in read_events(lab.stack.bots_dir)
         if e.get("event") == "answered" and str(e.get("caller", "")).lower() == "0247000005%0aexec"
     ]
-    assert answered == [lab.settings.dispatcher_endpoint]
+    assert answered == [DISPATCHER]
     lab.call_from("0247000011")  # its hangup report collects the one kept in AstDB
     record = lab.record(route_status="no plan")
     assert record.caller == ""
-    assert record.answered_by == lab.settings.dispatcher_endpoint
+    assert record.answered_by == DISPATCHER
 
 
 def test_caller_id_with_quotes_is_treated_as_unknown(lab: CallLab) -> None:
@@ -140,7 +143,7 @@ def test_caller_id_with_quotes_is_treated_as_unknown(lab: CallLab) -> None:
         for e in read_events(lab.stack.bots_dir)
         if e.get("event") == "answered" and str(e.get("caller", "")).startswith("0247000012")
     ]
-    assert answered == [lab.settings.dispatcher_endpoint]
+    assert answered == [DISPATCHER]
     record = lab.record("", route_status="ok", timeout_s=10)
     assert record.caller == "" and record.location_source is None
 
@@ -152,13 +155,13 @@ def test_engine_stopped_sends_the_call_to_the_dispatcher(lab: CallLab) -> None:
         answered, _ = lab.call_from("0247000006")
     finally:
         lab.stack.engine.start()
-    assert answered == [lab.settings.dispatcher_endpoint]
+    assert answered == [DISPATCHER]
     # And with the engine back, the same caller is routed normally again…
     answered, _ = lab.call_from("0247000007")
     assert answered == [f"{NEAREST}-op1"]
     # … and the outage call has its record, from the report the dialplan kept meanwhile.
     record = lab.record("0247000006", route_status="engine unreachable")
-    assert record.answered_by == lab.settings.dispatcher_endpoint
+    assert record.answered_by == DISPATCHER
 
 
 @contextlib.contextmanager
@@ -196,11 +199,12 @@ def test_engine_hung_does_not_hang_the_caller(lab: CallLab) -> None:
             took = time.monotonic() - started
     finally:
         lab.stack.engine.start()
-    assert answered == [lab.settings.dispatcher_endpoint]
-    assert took < lab.settings.agi_timeout_s + 6  # the AGI guard, ringing, 1.5 s of talk
+    assert answered == [DISPATCHER]
+    # the AGI guard, the desk's 3 s greeting, ringing, 1.5 s of talk
+    assert took < lab.settings.agi_timeout_s + 10
     lab.call_from("0247000014")
     record = lab.record("0247000013", route_status="engine hung")
-    assert record.answered_by == lab.settings.dispatcher_endpoint
+    assert record.answered_by == DISPATCHER
 
 
 def test_engine_crashing_halfway_is_not_trusted(lab: CallLab) -> None:
@@ -222,5 +226,5 @@ def test_engine_crashing_halfway_is_not_trusted(lab: CallLab) -> None:
     finally:
         crashing.stop()
         lab.stack.engine.start()
-    assert answered == [lab.settings.dispatcher_endpoint]
+    assert answered == [DISPATCHER]
     assert not lab.rang(f"{NEAREST}-op1", "0247000008")

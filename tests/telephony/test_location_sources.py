@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.telephony.conftest import GAYAMSARI_HOUSE, NEAREST, SECOND, THIRD, CallLab
+from tests.telephony.conftest import DISPATCHER, GAYAMSARI_HOUSE, NEAREST, SECOND, THIRD, CallLab
 
 pytestmark = pytest.mark.telephony
 
@@ -73,6 +73,21 @@ def test_a_puskesmas_own_number_locates_the_caller_there(lab: CallLab) -> None:
     assert "Puskesmas Gayamsari" in record.location_label
 
 
+@pytest.mark.parametrize(
+    ("dialled", "caller"), [("+62246717001", "081210000011"), ("62246717001", "081210000012")]
+)
+def test_a_puskesmas_number_with_the_country_code_takes_the_same_route(
+    lab: CallLab, dialled: str, caller: str
+) -> None:
+    """Carriers may deliver 0246717001 as +62246717001 or 62246717001: the dialplan makes it 0246717001
+    again, so it neither gets a 404 (+) nor skips the engine for the dispatcher (62…)."""
+    lab.given_on_duty(*EVERYONE)
+    assert lab.place("uac_caller.xml", caller, dialled) == [f"{NEAREST}-op1"]
+    record = lab.record(caller)
+    assert (record.service, record.dialled, record.location_source) == ("emergency", "0246717001", "trunk")
+    assert "Puskesmas Gayamsari" in record.location_label
+
+
 def test_kode_pos_typed_with_sip_info(lab: CallLab) -> None:
     """Nothing is known of an unknown mobile: the IVR asks, the caller types 50161# (Gayamsari)."""
     lab.given_on_duty(*EVERYONE)
@@ -97,7 +112,7 @@ def test_landline_area_code_reaches_the_district_desk(lab: CallLab) -> None:
     """An unknown 024 landline is somewhere in Kota Semarang: its dispatch desk (here the PSC 119 desk,
     which is the central dispatcher) takes the call rather than a guessed nearest puskesmas."""
     lab.given_on_duty(*EVERYONE)
-    assert lab.place("uac_caller_patient.xml", "0248999999", "119") == [lab.settings.dispatcher_endpoint]
+    assert lab.place("uac_caller_patient.xml", "0248999999", "119") == [DISPATCHER]
     record = lab.record("0248999999")
     assert record.location_source == "area-code"
     assert record.area_code == "33.74"
@@ -106,11 +121,11 @@ def test_landline_area_code_reaches_the_district_desk(lab: CallLab) -> None:
 
 def test_no_location_at_all_takes_the_default_route(lab: CallLab) -> None:
     lab.given_on_duty(*EVERYONE)
-    assert lab.place("uac_caller_patient.xml", "081210000008", "119") == [lab.settings.dispatcher_endpoint]
+    assert lab.place("uac_caller_patient.xml", "081210000008", "119") == [DISPATCHER]
     record = lab.record("081210000008")
     assert record.location_source is None
     assert any("typed nothing" in n for n in record.plan["notes"])
-    assert [a[0] for a in record.attempts] == [lab.settings.dispatcher_endpoint]
+    assert [a[0] for a in record.attempts] == [DISPATCHER]
 
 
 def test_consultation_line_rings_the_on_duty_doctors(lab: CallLab) -> None:

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from softphone.cli import DEFAULT_PASSWORD, run_command
+from siaga.sipsecrets import endpoint_passwords
+from softphone.cli import run_command
 from softphone.events import Event
 from softphone.keys import parse_line
 from softphone.phone import Softphone
@@ -23,7 +24,8 @@ OPERATOR = f"{NEAREST}-op2"  # not one of the lab's bots: this test's own softph
 def operator(lab: CallLab) -> Iterator[tuple[Softphone, list[Event]]]:
     events: list[Event] = []
     with Softphone(on_event=events.append) as phone:
-        phone.add_operator(OPERATOR, DEFAULT_PASSWORD, f"127.0.0.1:{lab.settings.sip_port}")
+        secret = endpoint_passwords(lab.settings, [OPERATOR])[OPERATOR]  # its own, made at start
+        phone.add_operator(OPERATOR, secret, f"127.0.0.1:{lab.settings.sip_port}")
         assert phone.wait_registered(10)
         yield phone, events
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from softphone.bots import read_events
-from tests.telephony.conftest import GAYAMSARI_HOUSE, NEAREST, SECOND, THIRD, CallLab
+from tests.telephony.conftest import DISPATCHER, GAYAMSARI_HOUSE, NEAREST, SECOND, THIRD, CallLab
 
 pytestmark = pytest.mark.telephony
 
@@ -45,8 +45,8 @@ def test_operator_sees_the_screen_pop_on_a_failover_call(lab: CallLab) -> None:
     }
     for headers in (first, second):
         assert {k: headers.get(k) for k in same} == same
-    assert first["X-Siaga-Attempt"] == "1 of 3; first choice"
-    assert second["X-Siaga-Attempt"] == "2 of 3; Puskesmas Halmahera did not answer"
+    assert first["X-Siaga-Attempt"] == "1 of 2; first choice"
+    assert second["X-Siaga-Attempt"] == "2 of 2; Puskesmas Halmahera did not answer"
 
 
 def test_directory_caller_and_dispatcher_attempt(lab: CallLab) -> None:
@@ -54,8 +54,8 @@ def test_directory_caller_and_dispatcher_attempt(lab: CallLab) -> None:
     lab.given_on_duty(ended=(f"{NEAREST}-op1",))
     caller = "0247000031"  # in the test directory, at a house in Gayamsari
     answered, _ = lab.call_from(caller)
-    assert answered == [lab.settings.dispatcher_endpoint]
-    headers = _incoming(lab, lab.settings.dispatcher_endpoint, caller)
+    assert answered == [DISPATCHER]
+    headers = _incoming(lab, DISPATCHER, caller)
     assert headers["X-Siaga-Location"] == f"{GAYAMSARI_HOUSE[0]:.5f} {GAYAMSARI_HOUSE[1]:.5f} (test house 31)"
     assert headers["X-Siaga-Location-Source"] == "directory"
-    assert headers["X-Siaga-Attempt"] == "1 of 1; first choice"
+    assert headers["X-Siaga-Attempt"] == "desk psc119-semarang"  # a member of the desk's queue

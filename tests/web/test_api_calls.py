@@ -45,7 +45,7 @@ def record_call(settings: Settings, n: int, at: datetime, answer_after_s: float 
     )
     with Session(make_engine(settings.db_url)) as session, session.begin():
         apply_event(session, plan_event(plan, started))
-        apply_event(session, outcome_event(report, settings.dispatcher_endpoint))
+        apply_event(session, outcome_event(report, ""))
 
 
 def calls_facilities(settings: Settings) -> set[str]:
@@ -103,7 +103,7 @@ def test_records_filters_and_figures_per_shift(login, calls: Settings) -> None: 
 def test_a_record_shows_its_plan_skip_reasons_and_attempts(login, calls: Settings) -> None:  # type: ignore[no-untyped-def]
     kota = login("kota")
     record = kota.get("/api/calls/call-3").json()
-    assert record["plan"]["targets"][-1]["endpoint"] == calls.dispatcher_endpoint
+    assert record["plan"]["desks"][0]["desk"] == "psc119-semarang", "after the facilities, the city's desk"
     assert record["attempts"][0]["outcome"] == "no answer"
     skipped = record["plan"]["skipped"]
     page = kota.get(f"/calls/{record['id']}")

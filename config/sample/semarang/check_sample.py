@@ -45,6 +45,8 @@ MIN_MARGIN_M = 400.0
 UNKNOWN_CALLER = "081234500000"
 DISPATCH_FACILITY = "psc119-semarang"
 DISPATCH_ENDPOINT = "psc119-dispatch"
+PROVINCE_DESK = "psc119-jateng"  # the city desk's overflow (desks.csv)
+DESK_SERVICE_AREAS = {DISPATCH_FACILITY: "33.74", PROVINCE_DESK: "33"}
 KONTER_FACILITY = "konter-semarang"
 #: Overlap / tiling tolerance in square degrees (1e-12 deg² is about 0.01 m²).
 AREA_EPS = 1e-12
@@ -169,7 +171,8 @@ def check_facilities(c: Checker, polygons: dict[str, Polygon]) -> dict[str, dict
                 f"facilities.csv {code}: puskesmas codes (and only they) start with pkm-")
         c.check(bool(row["name"].strip()), f"facilities.csv {code}: name missing")
         c.check(row["timezone"] == "Asia/Jakarta", f"facilities.csv {code}: timezone must be Asia/Jakarta")
-        c.check(row["service_area"] == "", f"facilities.csv {code}: service_area should be empty")
+        c.check(row["service_area"] == DESK_SERVICE_AREAS.get(code, ""),
+                f"facilities.csv {code}: service_area should be {DESK_SERVICE_AREAS.get(code, '') or 'empty'}")
         if not c.check(bool(COORD_RE.match(row["lat"]) and COORD_RE.match(row["lon"])),
                        f"facilities.csv {code}: lat/lon must have 5 decimals"):
             continue
@@ -181,8 +184,9 @@ def check_facilities(c: Checker, polygons: dict[str, Polygon]) -> dict[str, dict
                     f" (it is in {locate(polygons, lat, lon)})")
     kinds = [r["kind"] for r in rows]
     c.check(30 <= kinds.count("puskesmas") <= 45, f"facilities.csv: {kinds.count('puskesmas')} puskesmas?")
-    c.check(facilities.get(DISPATCH_FACILITY, {}).get("kind") == "dispatch" and kinds.count("dispatch") == 1,
-            f"facilities.csv: need exactly one dispatch facility {DISPATCH_FACILITY}")
+    c.check(facilities.get(DISPATCH_FACILITY, {}).get("kind") == "dispatch"
+            and facilities.get(PROVINCE_DESK, {}).get("kind") == "dispatch" and kinds.count("dispatch") == 2,
+            f"facilities.csv: need the dispatch facilities {DISPATCH_FACILITY} and {PROVINCE_DESK}")
     c.check(facilities.get(KONTER_FACILITY, {}).get("kind") == "consultation"
             and kinds.count("consultation") == 1,
             f"facilities.csv: need exactly one consultation facility {KONTER_FACILITY}")
@@ -207,7 +211,11 @@ def check_staff(c: Checker, facilities: dict[str, dict[str, str]]) -> list[dict[
             for i in (1, 2, 3):
                 expected[f"{code}-op{i}"] = ("operator", code)
     expected[DISPATCH_ENDPOINT] = ("dispatcher", DISPATCH_FACILITY)
-    for i in (1, 2):
+    for i in range(2, 7):  # six dispatchers at the city desk: two a shift
+        expected[f"{DISPATCH_FACILITY}-d{i}"] = ("dispatcher", DISPATCH_FACILITY)
+    for i in (1, 2, 3):
+        expected[f"{PROVINCE_DESK}-d{i}"] = ("dispatcher", PROVINCE_DESK)
+    for i in (1, 2, 3, 4):
         expected[f"{KONTER_FACILITY}-dr{i}"] = ("doctor", KONTER_FACILITY)
     unexpected, missing = sorted(set(by_id) - set(expected)), sorted(set(expected) - set(by_id))
     c.check(not unexpected and not missing, f"staff.csv: unexpected {unexpected}, missing {missing}")

@@ -1,0 +1,1 @@
+"""Desks: PSC 119 and consultation queues, staffed from the roster."""
