@@ -24,7 +24,7 @@ from agi import variables as v
 from agi.facts import check_header_name, read_device_states, read_location_facts
 from agi.protocol import AgiCommandError, AgiSession
 from routing.plan import CallContext, LocationFacts, RoutePlan
-from routing.records.report import plan_event
+from routing.records.report import plan_event, plan_event_line
 from routing.router import Router
 from routing.screenpop import attempt_texts, call_texts
 from routing.services import DEFAULT_SERVICE, SERVICES
@@ -164,9 +164,13 @@ class DecisionLog:
         self._handle: TextIO | None = None
 
     def write(self, plan: RoutePlan, data: dict[str, Any] | None = None) -> None:
+        self.write_text(json.dumps(data or plan.to_json(), ensure_ascii=False))
+
+    def write_text(self, plan_text: str) -> None:
+        """A plan already in JSON (one line)."""
         if self._handle is None:
             self._handle = self._path.open("a", encoding="utf-8")
-        self._handle.write(json.dumps(data or plan.to_json(), ensure_ascii=False) + "\n")
+        self._handle.write(plan_text + "\n")
         self._handle.flush()
 
 
@@ -211,16 +215,21 @@ def make_route_handler(
                 sum(n for n, _ in asked),
                 sum(ms for _, ms in asked),
             )
-        data = plan.to_json()  # once, for the record and the decision log
+        # Serialised once, for the record and the decision log.
+        text = json.dumps(plan.to_json(), ensure_ascii=False, separators=(",", ":"))
         if records is not None:
             try:
                 started = ctx.started_at.timestamp() if ctx.started_at else None
-                records.append(plan_event(plan, started, data))
+                append_line = getattr(records, "append_line", None)
+                if append_line is not None:
+                    append_line(plan_event_line(plan.call_id, started, text))
+                else:
+                    records.append(plan_event(plan, started, json.loads(text)))
             except OSError as exc:
                 log.error("call %s: call record not spooled: %s", ctx.call_id, exc)
         if decisions is not None:
             try:
-                decisions.write(plan, data)
+                decisions.write_text(text)
             except OSError as exc:
                 log.error("call %s: decision log not written: %s", ctx.call_id, exc)
 

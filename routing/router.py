@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from desks.config import DESK_KINDS, DeskTable, load_desks
+from desks.config import DESK_KINDS, Desk, DeskTable, load_desks
 from geo.distance import geodesic_m
 from geo.facilities import Facility
 from geo.region import Region
@@ -70,6 +70,7 @@ class Router:
         # Desks: facilities of kind dispatch/consultation, with overflow chains (desks/config.py).
         self.desks = desks if desks is not None else load_desks(list(region.facilities.values()), None)
         self.default_desk = default_desk
+        self._desk_indices: dict[str, tuple[list[Desk], dict[str, str]]] = {}
         self.roster = roster
         self.policy = policy
         self.tables = tables if tables is not None else LocationTables(areas=area_points(region.areas))
@@ -213,13 +214,13 @@ class Router:
         """(desk code, why): for the consultation line its consultation desk; otherwise the dispatch desk
         serving the caller's smallest area (its service_area), else the nearest, else the default desk."""
         kind = "consultation" if service.name == "consultation" else DISTRICT_DESK_KIND
-        candidates = [d for d in self.desks.of_kind(kind) if d.code in self.region.facilities]
+        candidates, serving = self._desk_index(kind)
         if not candidates:
             return (self.default_desk, "default desk") if self.default_desk else ("", "")
         for area in areas:  # smallest first
-            for desk in candidates:
-                if area.code in self.region.facilities[desk.code].service_area:
-                    return desk.code, f"desk serving {area.name}"
+            code = serving.get(area.code)
+            if code is not None:
+                return code, f"desk serving {area.name}"
         if location is not None and kind == DISTRICT_DESK_KIND:
             nearest = min(
                 candidates,
@@ -234,6 +235,19 @@ class Router:
         if self.default_desk in {d.code for d in candidates}:
             return self.default_desk, "default desk"
         return candidates[0].code, "desk"
+
+    def _desk_index(self, kind: str) -> tuple[list[Desk], dict[str, str]]:
+        """The desks of a kind and area code → the desk serving it, worked out once per router (the
+        desks and the region are fixed for its life), not on every call."""
+        cached = self._desk_indices.get(kind)
+        if cached is None:
+            candidates = [d for d in self.desks.of_kind(kind) if d.code in self.region.facilities]
+            serving: dict[str, str] = {}
+            for desk in candidates:  # by code: the first desk naming an area serves it
+                for code in self.region.facilities[desk.code].service_area:
+                    serving.setdefault(code, desk.code)
+            cached = self._desk_indices[kind] = (candidates, serving)
+        return cached
 
     def _district_desks(self, area: AreaRef) -> list[_Candidate]:
         desks = []

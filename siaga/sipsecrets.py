@@ -131,8 +131,9 @@ def cmd_secrets_show(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     password = endpoint_passwords(settings, [args.endpoint])[args.endpoint]
-    if settings.operator_password:
-        print(f"siaga: warning: {settings.deprecations[-1]}", file=sys.stderr)
+    for note in settings.deprecations:
+        if "operator_password" in note:  # the shared password, not this endpoint's own
+            print(f"siaga: warning: {note}", file=sys.stderr)
     print(password)
     return 0
 

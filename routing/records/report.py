@@ -14,6 +14,7 @@ field is checked here: it crossed the AGI wire, so it is treated like any other 
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -220,6 +221,15 @@ def plan_event(
     `data` is `plan.to_json()` when the caller already has it."""
     data = data if data is not None else plan.to_json()
     return {"kind": "plan", "call_id": plan.call_id, "started": started, "plan": data}
+
+
+def plan_event_line(call_id: str, started: float | None, plan_text: str) -> str:
+    """`plan_event` as its spool line, around a plan already in JSON: the route script serialises a plan
+    once for the record and the decision log (a second `json.dumps` was a tenth of a call's CPU)."""
+    return (
+        f'{{"kind":"plan","call_id":{json.dumps(call_id)},"started":{json.dumps(started)},'
+        f'"plan":{plan_text}}}\n'
+    )
 
 
 def outcome_event(report: CallReport, dispatcher_endpoint: str) -> dict[str, Any]:

@@ -68,7 +68,10 @@ class RecordSpool:
         return handle
 
     def append(self, record_event: dict[str, Any]) -> None:
-        line = json.dumps(record_event, ensure_ascii=False, separators=(",", ":")) + "\n"
+        self.append_line(json.dumps(record_event, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def append_line(self, line: str) -> None:
+        """One event already serialised, ending in a newline."""
         with self._lock:
             handle = self._handle or self._open()
             handle.write(line)
@@ -276,10 +279,16 @@ class RecordKeeper:
         self._writer: Child | None = None
 
     def append(self, record_event: dict[str, Any]) -> None:
+        self._own_spool().append(record_event)
+
+    def append_line(self, line: str) -> None:
+        self._own_spool().append_line(line)
+
+    def _own_spool(self) -> RecordSpool:
         spool = self._spool
         if spool is None or spool._pid != os.getpid():  # first event in this (forked) process
             spool = self._spool = RecordSpool(self.directory)
-        spool.append(record_event)
+        return spool
 
     def run_writer(self, stop: threading.Event) -> None:
         """The writer's body, in a process of its own (`start_writer`, or the engine's supervisor)."""
