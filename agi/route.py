@@ -34,6 +34,7 @@ log = logging.getLogger("siaga.agi.route")
 _CALLER_ID = re.compile(r"\+?[0-9][0-9 ()-]{0,31}")
 _DIALLED = re.compile(r"[0-9*#+]{1,32}")
 _DIGITS = re.compile(r"[0-9]{0,6}")
+_TOPIC = re.compile(r"[0-9]?")
 _EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,6})?")
 # A call that arrived longer ago than this is not believed: the start time is only used for the budget.
 _MAX_CALL_AGE_S = 600
@@ -76,7 +77,8 @@ def context_from_env(
 ) -> CallContext:
     """Treat everything Asterisk relays from the caller as hostile: keep only what looks like a number.
 
-    Arguments: service, then "ivr:<digits>" once the IVR has run, then the call's start time.
+    Arguments: service, then "ivr:<digits>" once the IVR has run, then the call's start time, then
+    "topic:<digit>" once the consultation line's topic menu has run (one digit 0-9, else none).
     """
     caller = env.get("agi_callerid", "")
     if not _CALLER_ID.fullmatch(caller):
@@ -100,6 +102,11 @@ def context_from_env(
         log.warning("call %s: typed digits %r refused", unique_id, digits[:12])
         digits = ""
     started = _started_at(args[2], now) if len(args) > 2 else None
+    raw_topic = args[3] if len(args) > 3 else ""
+    topic = raw_topic.removeprefix(v.TOPIC_ARG_PREFIX) if raw_topic.startswith(v.TOPIC_ARG_PREFIX) else ""
+    if not _TOPIC.fullmatch(topic):
+        log.warning("call %s: topic %r refused", unique_id, topic[:12])
+        topic = ""
     facts = facts or {}
     location_facts = LocationFacts(
         geoloc_effective=facts.get("effective", ""),
@@ -109,7 +116,7 @@ def context_from_env(
         digits=digits,
         ivr_done=ivr_done,
     )
-    return CallContext(unique_id, caller, dialled, service, now, location_facts, started)
+    return CallContext(unique_id, caller, dialled, service, now, location_facts, started, topic)
 
 
 def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:

@@ -38,6 +38,9 @@ Dialplan-only (set and read in dialplans/siaga.conf; listed so no name is typed 
     SIAGA_SERVICE      the hotline service (emergency, consultation), the AGI's first argument
     SIAGA_DIGITS       what the caller typed in the IVR; passed back as "ivr:<digits>", the second argument
     SIAGA_START        when the call arrived (epoch seconds.milliseconds), the third argument
+    SIAGA_TOPIC        the consultation line's topic menu: "topic:<digit>" once the menu ran (the digit may
+                       be empty or off the menu: the engine then plans the plain desk), "-" otherwise; the
+                       fourth argument
     SIAGA_ROUTE        how routing went: ok, failed, hung, noplan, none (reported at hangup)
     SIAGA_TRAIL        finished attempts, "n|dial|start|end|DIALSTATUS|DIALEDTIME_MS|ANSWEREDTIME_MS;…"
     SIAGA_CURRENT      the attempt in progress, "n|dial|start"
@@ -68,6 +71,8 @@ SIAGA_ROUTE = "SIAGA_ROUTE"
 SIAGA_TRAIL = "SIAGA_TRAIL"
 SIAGA_CURRENT = "SIAGA_CURRENT"
 IVR_ARG_PREFIX = "ivr:"
+SIAGA_TOPIC = "SIAGA_TOPIC"
+TOPIC_ARG_PREFIX = "topic:"
 
 
 SCREENPOP_VARIABLES = {

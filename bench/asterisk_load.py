@@ -27,6 +27,7 @@ import argparse
 import dataclasses
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -178,6 +179,11 @@ def prepare(data_dir: Path, resolver: DeadResolver) -> Settings:
         sip_port=free_udp_port(),
         agi_port=free_tcp_port(),
         ami_port=free_tcp_port(),
+        desk_wrapup_s=0,
+        # Its own media ports: a run at 100 calls/s holds ~600 call legs, and another Asterisk on this
+        # machine (a developer's `siaga up`) must not take them.
+        rtp_start=40000,
+        rtp_end=59999,
     )
     load_sample_roster(
         make_engine(settings.db_url), settings.region_dir, settings.facilities_path, week_start(date.today())
@@ -185,7 +191,12 @@ def prepare(data_dir: Path, resolver: DeadResolver) -> Settings:
     return lab_settings(settings, resolver)
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # so the lab's `with` blocks stop Asterisk, the engine and SIPp
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--hold-s", type=float, default=60, help="seconds each rate must hold (default 60)")
     parser.add_argument("--start-rate", type=float, default=10, help="first rate tried, calls/s (default 10)")

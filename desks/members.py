@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from desks.config import Desk
+from desks.topics import TOPICS, has_skill, topic_queue
 from shifts.roster import OnDutySnapshot
 
 
@@ -34,13 +35,29 @@ def interface(endpoint: str) -> str:
     return f"PJSIP/{endpoint}"
 
 
-def wanted_members(snapshot: OnDutySnapshot, desks: Iterable[Desk]) -> dict[str, set[Member]]:
-    """Queue name → the desk's staff on duty in the snapshot (someone on two overlapping duties once)."""
+def wanted_members(
+    snapshot: OnDutySnapshot,
+    desks: Iterable[Desk],
+    skills: Mapping[str, frozenset[str]] | None = None,
+) -> dict[str, set[Member]]:
+    """Queue name → the desk's staff on duty in the snapshot (someone on two overlapping duties once).
+
+    A consultation desk also has one queue per menu topic (desks/topics.py), holding those of its staff on
+    duty with that skill (`skills`: staff id → topics; no entry = every topic). The desk's own queue keeps
+    everyone, so a caller who chose no topic, or whose topic has nobody free, still reaches a doctor."""
     wanted: dict[str, set[Member]] = {}
+    skills = skills or {}
     for desk in desks:
-        wanted[desk.code] = {
-            Member(interface(d.endpoint), d.staff_name or d.staff_id) for d in snapshot.staff_at(desk.code)
-        }
+        duties = snapshot.staff_at(desk.code)
+        wanted[desk.code] = {Member(interface(d.endpoint), d.staff_name or d.staff_id) for d in duties}
+        if desk.kind != "consultation":
+            continue
+        for topic in TOPICS:
+            wanted[topic_queue(desk.code, topic.code)] = {
+                Member(interface(d.endpoint), d.staff_name or d.staff_id)
+                for d in duties
+                if has_skill(skills, d.staff_id, topic.code)
+            }
     return wanted
 
 

@@ -50,6 +50,14 @@ def topic_queues(desks: Iterable[str]) -> list[str]:
     return [topic_queue(d, t.code) for d in desks for t in TOPICS]
 
 
+def desk_of_queue(queue: str) -> str:
+    """The desk (facility code) a queue belongs to: a topic queue's desk, else the queue itself. Call
+    records keep the desk as the answering facility, so staffing and the console count a topic queue's
+    calls as the desk's; the queue names themselves stay in the record's overflow path."""
+    desk, sep, topic = queue.rpartition(SEPARATOR)
+    return desk if sep and desk and topic in BY_CODE else queue
+
+
 def topic_for_digit(digit: str) -> Topic | None:
     return BY_DIGIT.get(digit)
 

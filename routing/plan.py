@@ -49,6 +49,7 @@ class CallContext:
     at: datetime
     facts: LocationFacts = field(default_factory=LocationFacts)
     started_at: datetime | None = None  # when the call reached Asterisk (the ring budget counts from it)
+    topic: str = ""  # the digit pressed at the consultation line's topic menu (desks/topics.py), or ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from desks.config import DESK_KINDS, Desk, DeskTable, load_desks
+from desks.topics import topic_for_digit, topic_queue
 from geo.distance import geodesic_m
 from geo.facilities import Facility
 from geo.region import Region
@@ -154,7 +155,7 @@ class Router:
                 notes.append("no staffed facility nearby")
         targets, over_budget, budget = self._within_budget(ctx, targets)
         skipped += over_budget
-        desks = self._desk_chain(service, location, areas, snapshot, notes)
+        desks = self._desk_chain(service, location, areas, snapshot, notes, topic=ctx.topic)
         if not desks and self.policy.dispatcher_endpoint:  # deprecated: no desk configured at all
             targets.append(
                 Target(
@@ -189,13 +190,20 @@ class Router:
         areas: list[AreaRef],
         snapshot: OnDutySnapshot,
         notes: list[str],
+        *,
+        topic: str = "",
     ) -> list[DeskStop]:
         """The caller's own desk and its overflow desks, after the facilities. A desk with nobody on duty
         is passed over at once (the plan says so), except the chain's last: a caller waits there rather
-        than be hung up on, and the coverage check has warned about the gap ahead of time."""
+        than be hung up on, and the coverage check has warned about the gap ahead of time.
+
+        A consultation caller who chose a topic at the menu (`topic`, the digit) first waits in that topic's
+        queue (desks/topics.py), then the desk's own chain as its overflow."""
         first, why = self._callers_desk(service, location, areas)
         chain = self.desks.chain(first) if first else []
         stops: list[DeskStop] = []
+        if chain and service.name == "consultation" and chain[0].kind == "consultation":
+            stops += self._topic_stop(chain[0], topic, notes)
         for n, desk in enumerate(chain):
             last = n == len(chain) - 1
             staffed = bool(snapshot.staff_at(desk.code))
@@ -207,6 +215,30 @@ class Router:
                 notes.append(f"desk {desk.name}: no one on duty; the caller waits there (last desk)")
             stops.append(DeskStop(desk.code, desk.name, 0 if last else desk.max_wait_s, reason))
         return stops
+
+    def _topic_stop(self, desk: Desk, digit: str, notes: list[str]) -> list[DeskStop]:
+        """The topic queue of `desk` for the digit pressed, waited at for the desk's own `max_wait_s`; none
+        for no digit or one off the menu (the desk's own queue takes the call: everyone on duty).
+
+        Whether anyone with the skill is on duty is left to Asterisk: topic queues refuse a caller while
+        no member is available (queues.conf `joinempty`) and send waiting callers on when the last one
+        leaves, so the caller moves to the desk's own queue at once, the queue's live state deciding
+        rather than a roster snapshot that cannot see a paused doctor."""
+        if not digit:
+            notes.append(f"consultation menu: no topic chosen; {desk.name}'s own queue")
+            return []
+        topic = topic_for_digit(digit)
+        if topic is None:
+            notes.append(f"consultation menu: {digit} is not a topic; {desk.name}'s own queue")
+            return []
+        return [
+            DeskStop(
+                topic_queue(desk.code, topic.code),
+                f"{desk.name}: {topic.label}",
+                desk.max_wait_s,
+                f"topic {topic.digit} ({topic.label}): the doctors on duty with the skill {topic.code!r}",
+            )
+        ]
 
     def _callers_desk(
         self, service: Service, location: Location | None, areas: list[AreaRef]
@@ -317,6 +349,27 @@ class Router:
             c.facility.code: [d for d in snapshot.staff_at(c.facility.code) if d.role in service.roles]
             for c in pool
         }
+        # One person whose endpoint name could smuggle Dial options (data that slipped past the importers'
+        # check) costs that person a target, never the caller the whole plan.
+        undialable = {d.endpoint for duties in on_duty.values() for d in duties if not _dialable(d.endpoint)}
+        if undialable:
+            on_duty = {
+                code: [d for d in duties if d.endpoint not in undialable] for code, duties in on_duty.items()
+            }
+            for c in pool:
+                names = [
+                    repr(e)
+                    for e in sorted(undialable)
+                    if any(d.endpoint == e for d in snapshot.staff_at(c.facility.code))
+                ]
+                if names and not on_duty[c.facility.code]:
+                    skipped.append(
+                        Skipped(
+                            c.facility.code,
+                            c.facility.name,
+                            f"{', '.join(names)}: not a dialable endpoint name",
+                        )
+                    )
         endpoints = [
             d.endpoint
             for duties in on_duty.values()
@@ -331,7 +384,10 @@ class Router:
             distance = None if candidate.distance_m is None else round(candidate.distance_m)
             duties = on_duty[facility.code]
             if not duties:
-                skipped.append(Skipped(facility.code, facility.name, "no one on duty (off shift)", distance))
+                if not any(s.facility == facility.code for s in skipped):
+                    skipped.append(
+                        Skipped(facility.code, facility.name, "no one on duty (off shift)", distance)
+                    )
                 continue
             if all(d.endpoint == self.policy.dispatcher_endpoint for d in duties):
                 continue  # the central dispatcher's own desk: it is rung last anyway
@@ -399,3 +455,11 @@ class Router:
             for t in targets[keep:]
         ]
         return kept, dropped, budget
+
+
+def _dialable(endpoint: str) -> bool:
+    try:
+        dial_string(endpoint)
+    except ValueError:
+        return False
+    return True

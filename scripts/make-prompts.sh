@@ -16,9 +16,12 @@ say() {  # name (may hold a sub-folder), text
 }
 say siaga-lokasi "Ketik kode pos lokasi Anda, lalu tekan pagar."
 say siaga-112 "Untuk kesehatan dan ambulans, tekan satu."
+# The consultation line's topic menu (desks/topics.py), played before anyone answers.
+say siaga-konter-topik "Untuk masalah kesehatan atau konsultasi penyakit, tekan satu. Untuk rumah sakit dan puskesmas, tekan dua. Untuk dokter praktik dan klinik, tekan tiga. Untuk apotek, tekan empat. Untuk tarif, BPJS dan UHC, tekan lima."
 # Desks (Asterisk queues): greeting, then every 30 s the caller's place and the expected wait. Asterisk
 # builds "Anda berada di urutan ke <n> dalam antrian" from these pieces and says <n> from id/digits.
-say siaga-meja-salam "Terima kasih telah menghubungi layanan kesehatan. Mohon tetap di saluran, petugas kami akan segera melayani Anda."
+# Short: every second of it is a second before a dispatcher can answer.
+say siaga-meja-salam "Mohon tunggu, petugas kami segera melayani Anda."
 say siaga-antrian-berikutnya "Anda adalah penelepon berikutnya."
 say siaga-antrian-urutan "Anda berada di urutan ke"
 say siaga-antrian-menunggu "dalam antrian."

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from shifts.endpoints import dialled_name_pattern, reserved_pattern
+from shifts.endpoints import dialled_name_pattern, endpoint_problem, reserved_pattern
 from siaga.processes import alive
 from siaga.settings import REPO_ROOT
 
@@ -56,7 +56,7 @@ class AsteriskConfig:
     dispatcher_endpoint: str = ""  # deprecated: only where no desk exists
     dispatcher_timeout_s: int = 60
     rtp_start: int = 10000
-    rtp_end: int = 10999
+    rtp_end: int = 19999  # two ports a call leg: a surge of 300 calls holds ~1,200
     trunk_context: str = "siaga-inbound"  # where calls from the caller trunk enter the dialplan
     agi_timeout_s: int = 3  # the dialplan's guard around each AGI call (TIMEOUT(absolute) and a T exten)
     ring_budget_s: int = 45
@@ -72,8 +72,14 @@ class AsteriskConfig:
     ami_user: str = "siaga"
     ami_secret: str = ""  # empty: the manager interface accepts no login
     desks: tuple[str, ...] = ()  # one queue per desk (facility codes), config/asterisk/queues.conf
+    # A consultation desk's topic queues (`<desk>--<topic>`, desks/topics.py): they refuse callers while no
+    # member is available, so a caller moves on to the desk's own queue at once.
+    topic_queues: tuple[str, ...] = ()
     default_desk: str = ""  # where the dialplan sends a call the engine could not plan
     desk_wrapup_s: int = 10  # a member is not rung again this long after a desk call ends
+    # Load labs only: desk members are SIPp UAS phones that take any number of calls at once, so a surge's
+    # overflow measures the chain, not a desk of two dispatchers. Production: a talking member is not rung.
+    desk_ring_in_use: bool = False
 
     @property
     def media_address(self) -> str:
@@ -81,10 +87,25 @@ class AsteriskConfig:
         return self.sip_bind.rsplit(":", 1)[0].strip("[]")
 
 
+def _operator_blocks(operators: Iterable[OperatorAccount]) -> str:
+    """Every operator's PJSIP sections; one bad name (data that slipped past the importers' check) is
+    left out and logged, so it costs that phone, not Asterisk's start and every call with it."""
+    blocks = []
+    for account in sorted(operators, key=lambda a: a.endpoint):
+        try:
+            blocks.append(_operator_block(account))
+        except AsteriskError as exc:
+            log.error("left out of pjsip.conf: %s", exc)
+    return "\n".join(blocks)
+
+
 def _operator_block(account: OperatorAccount) -> str:
     name = account.endpoint
-    if not name.replace("-", "").replace("_", "").isalnum() or any(c in account.password for c in "\r\n;"):
-        raise AsteriskError(f"operator endpoint {name!r} or its password has characters PJSIP cannot take")
+    problem = endpoint_problem(name)
+    if problem is not None or any(c in account.password for c in "\r\n;"):
+        raise AsteriskError(
+            f"operator endpoint {name!r}: {problem or 'its secret has characters PJSIP cannot take'}"
+        )
     if any(c in account.contact for c in "\r\n;[] ") or (
         account.contact and not account.contact.startswith("sip:")
     ):
@@ -124,9 +145,13 @@ def render_config(
         "dialled_name_pattern": dialled_name_pattern(),
         "reserved_endpoints": reserved_pattern(),
         "ami_enabled": "yes" if config.ami_secret else "no",
-        "desk_queues": "\n".join(f"[{_section_name(d)}](siaga-desk)" for d in config.desks),
+        "desk_ringinuse": "yes" if config.desk_ring_in_use else "no",
+        "desk_queues": "\n".join(
+            [f"[{_section_name(d)}](siaga-desk)" for d in config.desks]
+            + [f"[{_section_name(q)}](siaga-desk-topic)" for q in config.topic_queues]
+        ),
         "extra_dialplan": extra_dialplan,
-        "operators": "\n".join(_operator_block(a) for a in sorted(operators, key=lambda a: a.endpoint)),
+        "operators": _operator_blocks(operators),
     }
     for template in sorted(TEMPLATES.glob("*.conf")):
         text = Template(template.read_text(encoding="utf-8")).substitute(values)

@@ -175,6 +175,7 @@ class LoadLab:
                 contacts=self.contacts,
                 trunk_context=LAB_CONTEXT,
                 extra_dialplan=lab_dialplan(STATIC_ENDPOINT),
+                desk_ring_in_use=True,  # every desk member is the one UAS: take the whole overflow
             )
             self.engine.start()
         except BaseException:

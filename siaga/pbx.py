@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ami.client import ManagerClient
+from desks.topics import topic_queues
 from shifts.model import Staff
 from siaga.asterisk import Asterisk, AsteriskConfig, OperatorAccount, render_config
 from siaga.db import make_engine
@@ -72,6 +73,7 @@ def start_asterisk(
     contacts: Mapping[str, str] | None = None,
     trunk_context: str = "",
     extra_dialplan: str = "",
+    desk_ring_in_use: bool = False,
 ) -> int:
     """Render the configuration from settings and the staff table, then start Asterisk. The keyword
     options are for labs: fixed contacts (see `operator_accounts`), and a context of their own in front
@@ -87,6 +89,8 @@ def start_asterisk(
     desks = load_desk_table(settings)
     config = AsteriskConfig(
         sip_bind=f"127.0.0.1:{settings.sip_port}",
+        rtp_start=settings.rtp_start,
+        rtp_end=settings.rtp_end,
         agi_address=f"{settings.agi_host}:{settings.agi_port}",
         dispatcher_endpoint=settings.dispatcher_endpoint,
         dispatcher_timeout_s=settings.dispatcher_timeout_s,
@@ -99,8 +103,10 @@ def start_asterisk(
         ami_port=settings.ami_port,
         ami_secret=manager_secret(settings),
         desks=tuple(sorted(desks.desks)),
+        topic_queues=tuple(topic_queues(d.code for d in desks.of_kind("consultation"))),
         default_desk=default_desk(settings, desks),
         desk_wrapup_s=settings.desk_wrapup_s,
+        desk_ring_in_use=desk_ring_in_use,
         **({"trunk_context": trunk_context} if trunk_context else {}),
     )
     render_config(

@@ -85,8 +85,9 @@ BUSY_REASON = "on another call"  # routing.presence's reason for a phone that is
 
 def expectation_met(expected: str, facility: str, plan: dict[str, object]) -> bool:
     """Answered where expected — or, when the expected facility's phone was on another call as the call
-    arrived (the plan says so), answered by a target of the plan instead: in a surge the router must move
-    a caller on rather than ring a busy phone, and that is the expected behaviour, not a mismatch."""
+    arrived (the plan says so), answered by a target or a desk of the plan instead: in a surge the router
+    must move a caller on rather than ring a busy phone, and that is the expected behaviour, not a
+    mismatch."""
     if not expected or facility == expected:
         return True
     skipped = plan.get("skipped") or []
@@ -95,7 +96,11 @@ def expectation_met(expected: str, facility: str, plan: dict[str, object]) -> bo
         isinstance(s, dict) and s.get("facility") == expected and BUSY_REASON in str(s.get("reason", ""))
         for s in skipped  # type: ignore[union-attr]
     )
-    planned = any(isinstance(t, dict) and t.get("facility") == facility for t in targets)  # type: ignore[union-attr]
+    desks = plan.get("desks") or []
+    planned = any(isinstance(t, dict) and t.get("facility") == facility for t in targets) or any(  # type: ignore[union-attr]
+        isinstance(d, dict) and d.get("desk") == facility
+        for d in desks  # type: ignore[union-attr]
+    )
     return busy and planned
 
 

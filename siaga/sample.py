@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from desks.skills import check_topics, skills_from_staff_csv, write_skills
 from geo.importers import import_areas, import_callers, import_facilities
 from geo.store import read_facilities
 from shifts.endpoints import endpoint_problem
@@ -105,7 +106,12 @@ def load_sample_roster(
     areas_path: Path | None = None,
     callers_path: Path | None = None,
 ) -> int:
-    """Load the sample's places, then replace the roster with the sample week's; returns the assignments."""
+    """Load the sample's places, then replace the roster with the sample week's; returns the assignments.
+
+    The consultation desk's skills (staff.csv's optional `skills` column, desks/skills.py) are read first,
+    so an unknown skill refuses the load before anything is written, and a topic nobody has refuses the
+    roster's transaction."""
+    skills = skills_from_staff_csv(region_dir / "staff.csv")
     load_sample_places(
         engine,
         areas_path or region_dir / "areas.geojson",
@@ -117,4 +123,10 @@ def load_sample_roster(
     text = sample_roster_csv(region_dir, first_day)
     with Session(engine) as session, session.begin():
         parsed = parse_roster_csv(text, "sample roster", zones, known_staff(session))
-        return write_roster(session, ParsedRoster(sample_staff(region_dir), parsed.assignments), replace=True)
+        count = write_roster(
+            session, ParsedRoster(sample_staff(region_dir), parsed.assignments), replace=True
+        )
+        write_skills(session, skills)
+        consultation = [f.code for f in read_facilities(session) if f.kind == "consultation"]
+        check_topics(session, consultation, str(region_dir / "staff.csv"))
+        return count

@@ -7,18 +7,22 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from agi.outcome import make_outcome_handler
 from agi.route import DecisionLog, RouteOptions, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
 from ami.pending import run_pending_drain
 from desks.config import Desk
+from desks.skills import check_topics, read_skills
 from desks.sync import run_desk_sync
 from routing.records.writer import RecordKeeper, records_engine
 from routing.router import Router
 from shifts.scheduler import start_scheduler
 from shifts.store import RosterSource
 from siaga.children import Supervised
+from siaga.db import make_engine
 from siaga.engine import build_roster, build_router, load_desk_table
 from siaga.pbx import manager_client
 from siaga.settings import Settings
@@ -85,6 +89,7 @@ def serve(settings: Settings) -> int:
         ),
     ]
     desks = list(load_desk_table(settings).desks.values())
+    check_desk_skills(settings, desks)
     if desks:
         helpers.append(
             Supervised(
@@ -120,11 +125,38 @@ def helpers_dir(settings: Settings) -> Path:
 def run_desk_members(
     settings: Settings, roster: RosterSource, desks: list[Desk], stop: threading.Event
 ) -> None:
-    """Each desk's queue members kept equal to its staff on duty (desks/sync.py)."""
+    """Each desk's queue members kept equal to its staff on duty (desks/sync.py), and each consultation
+    topic queue to those of them with the skill (desks/topics.py)."""
     roster.after_fork()
+    db = make_engine(settings.db_url)  # opened in this helper, after the fork
+
+    def skills() -> dict[str, frozenset[str]]:
+        with Session(db) as session:
+            return read_skills(session)
+
     run_desk_sync(
-        lambda: manager_client(settings).connect(), roster.snapshot, desks, settings.desk_sync_s, stop
+        lambda: manager_client(settings).connect(),
+        roster.snapshot,
+        desks,
+        settings.desk_sync_s,
+        stop,
+        skills=skills,
     )
+
+
+def check_desk_skills(settings: Settings, desks: list[Desk]) -> None:
+    """Refuse to start while a consultation desk's staff leave a menu topic unanswered (desks/skills.py):
+    the staff table may have changed since the skills were loaded. The connection is closed again before
+    any helper or worker is forked."""
+    consultation = [d.code for d in desks if d.kind == "consultation"]
+    if not consultation:
+        return
+    db = make_engine(settings.db_url)
+    try:
+        with Session(db) as session:
+            check_topics(session, consultation, "staff_skills")
+    finally:
+        db.dispose()
 
 
 def run_collector(settings: Settings, records: RecordKeeper, stop: threading.Event) -> None:

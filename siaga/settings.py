@@ -63,6 +63,8 @@ class Settings:
     agi_workers: int = 4
     agi_allowed_peers: tuple[str, ...] = ("127.0.0.1", "::1")
     sip_port: int = 5060
+    rtp_start: int = 10000  # Asterisk's media ports (two per call leg); instances on one host need their own
+    rtp_end: int = 19999
     asterisk_root: Path = Path("/var/cache/siaga/asterisk-root")
     # Resolvers for Asterisk's root (empty: the host's). Calls never wait on them (see siaga.asterisk).
     asterisk_nameservers: tuple[str, ...] = ()

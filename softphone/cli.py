@@ -37,6 +37,7 @@ from softphone.phone import (
     Softphone,
     parse_server,
     registration_hopeless,
+    username_problem,
 )
 
 # Each account's own SIP secret, handed over without the command line (where `ps` shows it): a JSON
@@ -120,6 +121,10 @@ def _validate(args: argparse.Namespace) -> tuple[float, dict[str, float]]:
             f"{len(users)} users given, but one softphone process holds at most {MAX_OPERATORS}; "
             "run several processes (softphone.bots.BotFleet does this)"
         )
+    for user in users:
+        problem = username_problem(user)
+        if problem is not None:
+            raise UsageError(problem)
     duplicates = sorted({u for u in users if users.count(u) > 1})
     if duplicates:
         raise UsageError(f"--user given twice: {', '.join(duplicates)}")

@@ -69,6 +69,14 @@ def parse_server(server: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def username_problem(username: str) -> str | None:
+    """Why `username` cannot be an operator's SIP user name here, or None. The CLI asks before it looks
+    up the user's password, so a mistyped name is reported as such, not as a missing secret."""
+    if not username or any(c in username for c in " @:;<>\"'"):
+        return f"invalid operator username {username!r}"
+    return None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -217,8 +225,9 @@ class Softphone:
     ) -> None:
         """Register `username` (digest auth, any realm) at `server`; registration completes later,
         see wait_registered(). no_answer: ring (180) but never answer, to exercise failover."""
-        if not username or any(c in username for c in " @:;<>\"'"):
-            raise ValueError(f"invalid operator username {username!r}")
+        problem = username_problem(username)
+        if problem is not None:
+            raise ValueError(problem)
         if answer_after_s < 0:
             raise ValueError("answer_after_s must be >= 0")
         parse_server(server)

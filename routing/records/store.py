@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from desks.topics import desk_of_queue
 from routing.records.model import CallAttempt, CallRecord
 
 
@@ -86,7 +87,9 @@ def apply_outcome(session: Session, event: dict[str, Any]) -> None:
     for attempt in report["attempts"]:
         desk = attempt.get("desk", "")
         facility, name = (
-            (desk, desk_names.get(desk, "")) if desk else names.get(attempt["endpoint"], (None, ""))
+            (desk_of_queue(desk), desk_names.get(desk, ""))
+            if desk
+            else names.get(attempt["endpoint"], (None, ""))
         )
         row.attempts.append(
             CallAttempt(
@@ -106,7 +109,9 @@ def apply_outcome(session: Session, event: dict[str, Any]) -> None:
     if answered is not None:
         row.outcome = "answered"
         row.answered_by = answered["endpoint"]
-        row.answered_facility = answered.get("desk") or names.get(answered["endpoint"], (None, ""))[0]
+        row.answered_facility = (
+            desk_of_queue(answered.get("desk") or "") or names.get(answered["endpoint"], (None, ""))[0]
+        )
         row.answered_attempt = answered["n"]
         row.time_to_answer_s = round(answered["started"] + (answered["ring_s"] or 0) - report["started"], 3)
     else:
@@ -122,7 +127,7 @@ def apply_outcome(session: Session, event: dict[str, Any]) -> None:
 def _desk_fields(row: CallRecord, attempts: list[dict[str, Any]]) -> None:
     """Desk, time in queues, position on entry, overflow path, and whether the caller gave up waiting."""
     queued = [a for a in attempts if a.get("desk")]
-    row.desk = queued[-1]["desk"] if queued else None
+    row.desk = desk_of_queue(queued[-1]["desk"]) if queued else None  # a topic queue counts as its desk
     row.queue_wait_s = round(sum(a["ring_s"] or 0.0 for a in queued), 3) if queued else None
     row.queue_position = queued[0].get("queue_position") if queued else None
     row.overflow_path = ">".join(a["desk"] for a in queued)[:300]

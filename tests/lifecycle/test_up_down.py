@@ -40,10 +40,10 @@ def test_up_call_status_down(tmp_path: Path) -> None:
     started = _siaga(env, "up", "--bots")
     try:
         assert started.returncode == 0, started.stderr
-        assert "120 answering softphones" in started.stdout
+        assert "130 answering softphones" in started.stdout
         status = _siaga(env, "status")
         assert status.returncode == 0
-        assert "121 softphone(s) registered" in status.stdout
+        assert "130 softphone(s) registered" in status.stdout
         assert "listening" in status.stdout
         again = _siaga(env, "up")
         assert again.returncode == 1 and "already up" in again.stderr

@@ -114,6 +114,9 @@ def load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Load]:
         ring_timeout_s=4,
         records_retry_s=0.2,
         pending_drain_s=1.0,
+        desk_wrapup_s=0,
+        rtp_start=20000,  # media ports of its own: another Asterisk on this machine keeps its range
+        rtp_end=29999,
         roster_refresh_s=0.5,
     )
     load_sample_roster(

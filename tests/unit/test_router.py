@@ -85,3 +85,16 @@ def test_point_on_a_kecamatan_border_is_placed_and_the_border_noted() -> None:
     plan = _router([duty("near", "malam", "2026-11-22")]).decide(_call(), Location(-7.0, 110.40, "manual"))
     assert plan.area[0].code == "33.74.01"
     assert any("on the border of 33.74.01 and 33.74.02" in n for n in plan.notes)
+
+
+def test_one_undialable_endpoint_costs_its_facility_not_the_plan() -> None:
+    """Before the fix `dial_string` raised for the whole plan, and the call went to the fallback."""
+    duties = [
+        duty("near", "malam", "2026-11-22", staff="near-op,b(x)"),
+        duty("mid", "malam", "2026-11-22"),
+        duty("far", "malam", "2026-11-22"),
+    ]
+    plan = _router(duties).decide(_call(), Location(-7.0, 110.340, "manual"))
+    assert [t.facility for t in plan.targets] == ["mid", "far", "dispatcher"]
+    assert plan.skipped[0].facility == "near"
+    assert "not a dialable endpoint name" in plan.skipped[0].reason

@@ -33,7 +33,7 @@ from shapely.geometry import Point, Polygon, shape
 HERE = Path(__file__).resolve().parent
 
 FACILITY_HEADER = ["code", "name", "kind", "lat", "lon", "area_code", "timezone", "service_area"]
-STAFF_HEADER = ["staff_id", "staff_name", "role", "facility_code", "endpoint"]
+STAFF_HEADER = ["staff_id", "staff_name", "role", "facility_code", "endpoint", "skills"]  # skills: optional
 CALLER_HEADER = ["number", "lat", "lon", "label"]
 DEMO_HEADER = ["caller", "dialled", "expected_facility", "note"]
 
@@ -95,45 +95,60 @@ def all_rounded(value: object) -> bool:
 def check_areas(c: Checker, gen: ModuleType) -> dict[str, Polygon]:
     """Validate areas.geojson; returns kecamatan code -> polygon (plus the kota under its code)."""
     text = (HERE / "areas.geojson").read_text(encoding="utf-8")
-    c.check(text == gen.render(gen.build_features()),
-            "areas.geojson differs from what generate_areas.py produces: regenerate it")
+    c.check(
+        text == gen.render(gen.build_features()),
+        "areas.geojson differs from what generate_areas.py produces: regenerate it",
+    )
     doc = json.loads(text)
     c.check(doc.get("type") == "FeatureCollection", "areas.geojson: not a FeatureCollection")
     props = {f["properties"]["code"]: f["properties"] for f in doc["features"]}
     geoms = {f["properties"]["code"]: f["geometry"] for f in doc["features"]}
     expected_codes = ["33", "33.74", *sorted(gen.CENTRES)]
-    c.check(sorted(props) == sorted(expected_codes) and len(doc["features"]) == len(expected_codes),
-            f"areas.geojson: codes {sorted(props)} != {expected_codes}")
+    c.check(
+        sorted(props) == sorted(expected_codes) and len(doc["features"]) == len(expected_codes),
+        f"areas.geojson: codes {sorted(props)} != {expected_codes}",
+    )
     for feature in doc["features"]:
         code = feature["properties"].get("code")
-        c.check(set(feature["properties"]) == {"code", "name", "level", "parent"},
-                f"areas.geojson {code}: properties must be code,name,level,parent")
+        c.check(
+            set(feature["properties"]) == {"code", "name", "level", "parent"},
+            f"areas.geojson {code}: properties must be code,name,level,parent",
+        )
 
     if c.check("33" in props, "areas.geojson: provinsi 33 missing"):
-        c.check(props["33"] == {"code": "33", "name": "Jawa Tengah", "level": "provinsi", "parent": None}
-                and geoms["33"] is None, "areas.geojson: provinsi feature is wrong")
+        c.check(
+            props["33"] == {"code": "33", "name": "Jawa Tengah", "level": "provinsi", "parent": None}
+            and geoms["33"] is None,
+            "areas.geojson: provinsi feature is wrong",
+        )
     if not c.check("33.74" in props, "areas.geojson: kota 33.74 missing"):
         return {}
-    c.check(props["33.74"] == {"code": "33.74", "name": "Kota Semarang", "level": "kabupaten",
-                               "parent": "33"}, "areas.geojson: kota feature properties are wrong")
+    c.check(
+        props["33.74"] == {"code": "33.74", "name": "Kota Semarang", "level": "kabupaten", "parent": "33"},
+        "areas.geojson: kota feature properties are wrong",
+    )
 
     polygons: dict[str, Polygon] = {}
     for code in ["33.74", *sorted(gen.CENTRES)]:
         if code not in geoms:
             continue
         geo = geoms[code]
-        if not c.check(geo is not None and geo.get("type") == "Polygon",
-                       f"areas.geojson {code}: not a Polygon"):
+        if not c.check(
+            geo is not None and geo.get("type") == "Polygon", f"areas.geojson {code}: not a Polygon"
+        ):
             continue
-        c.check(all_rounded(geo["coordinates"]),
-                f"areas.geojson {code}: coordinates not rounded to 5 decimals")
+        c.check(
+            all_rounded(geo["coordinates"]), f"areas.geojson {code}: coordinates not rounded to 5 decimals"
+        )
         polygon = shape(geo)
         if c.check(polygon.is_valid and not polygon.is_empty, f"areas.geojson {code}: invalid polygon"):
             polygons[code] = polygon
         if code != "33.74":
             name = gen.CENTRES[code][0]
-            c.check(props[code] == {"code": code, "name": name, "level": "kecamatan", "parent": "33.74"},
-                    f"areas.geojson {code}: properties are wrong")
+            c.check(
+                props[code] == {"code": code, "name": name, "level": "kecamatan", "parent": "33.74"},
+                f"areas.geojson {code}: properties are wrong",
+            )
 
     kota = polygons.pop("33.74", None)
     if kota is None or len(polygons) != len(gen.CENTRES):
@@ -143,8 +158,10 @@ def check_areas(c: Checker, gen: ModuleType) -> dict[str, Polygon]:
         overlap = polygons[a].intersection(polygons[b]).area
         c.check(overlap <= AREA_EPS, f"areas.geojson: {a} and {b} overlap ({overlap:.3g} deg²)")
     cells_area = sum(p.area for p in polygons.values())
-    c.check(abs(cells_area - kota.area) <= AREA_EPS * len(polygons),
-            f"areas.geojson: kecamatan areas sum to {cells_area:.9f}, kota is {kota.area:.9f}")
+    c.check(
+        abs(cells_area - kota.area) <= AREA_EPS * len(polygons),
+        f"areas.geojson: kecamatan areas sum to {cells_area:.9f}, kota is {kota.area:.9f}",
+    )
     for code, polygon in polygons.items():
         c.check(polygon.difference(kota).area <= AREA_EPS, f"areas.geojson: {code} sticks out of the kota")
         name, lat, lon = gen.CENTRES[code]
@@ -167,29 +184,42 @@ def check_facilities(c: Checker, polygons: dict[str, Polygon]) -> dict[str, dict
         facilities[code] = row
         c.check(bool(CODE_RE.match(code)), f"facilities.csv {code}: code must be [a-z0-9-]")
         c.check(row["kind"] in KINDS, f"facilities.csv {code}: unknown kind {row['kind']!r}")
-        c.check((row["kind"] == "puskesmas") == code.startswith("pkm-"),
-                f"facilities.csv {code}: puskesmas codes (and only they) start with pkm-")
+        c.check(
+            (row["kind"] == "puskesmas") == code.startswith("pkm-"),
+            f"facilities.csv {code}: puskesmas codes (and only they) start with pkm-",
+        )
         c.check(bool(row["name"].strip()), f"facilities.csv {code}: name missing")
         c.check(row["timezone"] == "Asia/Jakarta", f"facilities.csv {code}: timezone must be Asia/Jakarta")
-        c.check(row["service_area"] == DESK_SERVICE_AREAS.get(code, ""),
-                f"facilities.csv {code}: service_area should be {DESK_SERVICE_AREAS.get(code, '') or 'empty'}")
-        if not c.check(bool(COORD_RE.match(row["lat"]) and COORD_RE.match(row["lon"])),
-                       f"facilities.csv {code}: lat/lon must have 5 decimals"):
+        c.check(
+            row["service_area"] == DESK_SERVICE_AREAS.get(code, ""),
+            f"facilities.csv {code}: service_area should be {DESK_SERVICE_AREAS.get(code, '') or 'empty'}",
+        )
+        if not c.check(
+            bool(COORD_RE.match(row["lat"]) and COORD_RE.match(row["lon"])),
+            f"facilities.csv {code}: lat/lon must have 5 decimals",
+        ):
             continue
         lat, lon = float(row["lat"]), float(row["lon"])
         area = row["area_code"]
         if c.check(area in polygons and area != "33.74", f"facilities.csv {code}: unknown kecamatan {area}"):
-            c.check(polygons[area].contains(Point(lon, lat)),
-                    f"facilities.csv {code}: ({lat}, {lon}) is not inside {area}"
-                    f" (it is in {locate(polygons, lat, lon)})")
+            c.check(
+                polygons[area].contains(Point(lon, lat)),
+                f"facilities.csv {code}: ({lat}, {lon}) is not inside {area}"
+                f" (it is in {locate(polygons, lat, lon)})",
+            )
     kinds = [r["kind"] for r in rows]
     c.check(30 <= kinds.count("puskesmas") <= 45, f"facilities.csv: {kinds.count('puskesmas')} puskesmas?")
-    c.check(facilities.get(DISPATCH_FACILITY, {}).get("kind") == "dispatch"
-            and facilities.get(PROVINCE_DESK, {}).get("kind") == "dispatch" and kinds.count("dispatch") == 2,
-            f"facilities.csv: need the dispatch facilities {DISPATCH_FACILITY} and {PROVINCE_DESK}")
-    c.check(facilities.get(KONTER_FACILITY, {}).get("kind") == "consultation"
-            and kinds.count("consultation") == 1,
-            f"facilities.csv: need exactly one consultation facility {KONTER_FACILITY}")
+    c.check(
+        facilities.get(DISPATCH_FACILITY, {}).get("kind") == "dispatch"
+        and facilities.get(PROVINCE_DESK, {}).get("kind") == "dispatch"
+        and kinds.count("dispatch") == 2,
+        f"facilities.csv: need the dispatch facilities {DISPATCH_FACILITY} and {PROVINCE_DESK}",
+    )
+    c.check(
+        facilities.get(KONTER_FACILITY, {}).get("kind") == "consultation"
+        and kinds.count("consultation") == 1,
+        f"facilities.csv: need exactly one consultation facility {KONTER_FACILITY}",
+    )
     return facilities
 
 
@@ -203,8 +233,9 @@ def check_staff(c: Checker, facilities: dict[str, dict[str, str]]) -> list[dict[
     for row in rows:
         c.check(row["facility_code"] in facilities, f"staff.csv {row['staff_id']}: unknown facility")
         c.check(bool(row["staff_name"].strip()), f"staff.csv {row['staff_id']}: name missing")
-        c.check(bool(CODE_RE.match(row["endpoint"])),
-                f"staff.csv {row['staff_id']}: endpoint must be [a-z0-9-]")
+        c.check(
+            bool(CODE_RE.match(row["endpoint"])), f"staff.csv {row['staff_id']}: endpoint must be [a-z0-9-]"
+        )
     expected: dict[str, tuple[str, str]] = {}
     for code, fac in facilities.items():
         if fac["kind"] == "puskesmas":
@@ -222,8 +253,10 @@ def check_staff(c: Checker, facilities: dict[str, dict[str, str]]) -> list[dict[
     for staff_id, (role, facility) in expected.items():
         row = by_id.get(staff_id)
         if row is not None:
-            c.check(row["role"] == role and row["facility_code"] == facility and row["endpoint"] == staff_id,
-                    f"staff.csv {staff_id}: expected role {role} at {facility} with endpoint {staff_id}")
+            c.check(
+                row["role"] == role and row["facility_code"] == facility and row["endpoint"] == staff_id,
+                f"staff.csv {staff_id}: expected role {role} at {facility} with endpoint {staff_id}",
+            )
     return rows
 
 
@@ -264,8 +297,10 @@ def check_callers_and_demo(
         number = row["number"]
         c.check(bool(NUMBER_RE.match(number)), f"callers.csv {number}: not 024+7 digits or 08…")
         c.check(bool(row["label"].strip()), f"callers.csv {number}: label missing")
-        if not c.check(bool(COORD_RE.match(row["lat"]) and COORD_RE.match(row["lon"])),
-                       f"callers.csv {number}: lat/lon must have 5 decimals"):
+        if not c.check(
+            bool(COORD_RE.match(row["lat"]) and COORD_RE.match(row["lon"])),
+            f"callers.csv {number}: lat/lon must have 5 decimals",
+        ):
             continue
         lat, lon = float(row["lat"]), float(row["lon"])
         where = locate(polygons, lat, lon)
@@ -273,8 +308,10 @@ def check_callers_and_demo(
             kecamatan.append(where[0])
         ranked = ranked_puskesmas(facilities, lat, lon)
         margin = ranked[1][0] - ranked[0][0]
-        c.check(margin >= MIN_MARGIN_M,
-                f"callers.csv {number}: {ranked[0][1]} beats {ranked[1][1]} by only {margin:.0f} m")
+        c.check(
+            margin >= MIN_MARGIN_M,
+            f"callers.csv {number}: {ranked[0][1]} beats {ranked[1][1]} by only {margin:.0f} m",
+        )
         nearest_off += ranked[0][1] in off
         expected[number] = next(code for _, code in ranked if code not in off)
     c.check(len(set(kecamatan)) == len(kecamatan), "callers.csv: two callers in the same kecamatan")
@@ -291,8 +328,10 @@ def check_callers_and_demo(
         c.check(bool(row["note"].strip()), f"demo_calls.csv {caller}: note missing")
         if caller in expected:
             got = row["expected_facility"]
-            c.check(got == expected[caller],
-                    f"demo_calls.csv {caller}: expected {expected[caller]}, file says {got}")
+            c.check(
+                got == expected[caller],
+                f"demo_calls.csv {caller}: expected {expected[caller]}, file says {got}",
+            )
 
 
 def main() -> int:
@@ -309,8 +348,10 @@ def main() -> int:
         print(f"{len(c.errors)} problem(s) in the Semarang sample", file=sys.stderr)
         return 1
     puskesmas = sum(1 for f in facilities.values() if f["kind"] == "puskesmas")
-    print(f"ok: {len(polygons) - 1} kecamatan, {len(facilities)} facilities ({puskesmas} puskesmas), "
-          f"{len(staff)} staff, all invariants hold")
+    print(
+        f"ok: {len(polygons) - 1} kecamatan, {len(facilities)} facilities ({puskesmas} puskesmas), "
+        f"{len(staff)} staff, all invariants hold"
+    )
     return 0
 
 
