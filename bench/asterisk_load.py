@@ -148,6 +148,12 @@ class Bench:
         print(step.line(), flush=True)
         for problem in result.problems[:5]:
             print(f"    {problem}", flush=True)
+        if not step.passed:
+            # An overloaded Asterisk stays jammed for minutes (thousands of channels waiting): the next
+            # step starts from a fresh Asterisk and engine, or it would measure the last one's wreckage.
+            log("restarting Asterisk and the engine after a failed step")
+            self.lab.stop()
+            self.lab.start()
         return step
 
     def search(self, kind: str, start: float, maximum: float, precision: float) -> float:

@@ -110,7 +110,13 @@ def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
         failures += not ok
         print(f"{n:>2}. caller {call.caller} dialled {call.dialled}: {where}, {located}")
         targets = [f"{i}) {t['endpoint']}" for i, t in enumerate(plan.get("targets", []), start=1)]
-        print(f"    routed to  {'  '.join(targets) or '(the engine gave no plan: dialplan fallback)'}")
+        first_desk = len(targets) + 1
+        targets += [
+            f"{i}) desk {d['desk']}" + (f" (wait {d['max_wait_s']} s)" if d.get("max_wait_s") else "")
+            for i, d in enumerate(plan.get("desks", []), start=first_desk)
+        ]
+        fallback = "(the engine gave no plan: dialplan fallback, the default desk)"
+        print(f"    routed to  {'  '.join(targets) if plan else fallback}")
         for skip in plan.get("skipped", []):
             print(f"    skipped    {skip['facility']}: {skip['reason']}")
         verdict = (
