@@ -102,7 +102,8 @@ def _call_deadline(seconds: float | None) -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _describe_exit(status: int) -> str:
+def describe_exit(status: int) -> str:
+    """How a child process ended, for logs (the engine's helpers use it too)."""
     code = os.waitstatus_to_exitcode(status)
     if code < 0:
         try:
@@ -321,7 +322,7 @@ class FastAgiServer:
             except ChildProcessError:
                 return
             if done:
-                self._log.info("FastAGI supervisor (pid %d) %s", pid, _describe_exit(status))
+                self._log.info("FastAGI supervisor (pid %d) %s", pid, describe_exit(status))
                 return
             time.sleep(0.01)
         self._log.warning("FastAGI supervisor (pid %d) did not stop in time; killing it", pid)
@@ -455,7 +456,7 @@ class FastAgiServer:
             uptime = now - slot.started_at
             slot.pid = None
             if not restart:
-                self._log.debug("worker %d (pid %d) %s", slot.index, pid, _describe_exit(status))
+                self._log.debug("worker %d (pid %d) %s", slot.index, pid, describe_exit(status))
                 continue
             if uptime < _MIN_UPTIME_S:
                 slot.quick_exits += 1
@@ -468,7 +469,7 @@ class FastAgiServer:
                 "worker %d (pid %d) %s after %.1fs; restarting in %.1fs",
                 slot.index,
                 pid,
-                _describe_exit(status),
+                describe_exit(status),
                 uptime,
                 delay,
             )

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from agi.server import describe_exit
+
 log = logging.getLogger("siaga.children")
 
 
@@ -122,7 +124,7 @@ class Supervised:
                 "%s (pid %d) %s after %.1f s; restarting in %.1f s",
                 self.name,
                 pid,
-                _describe(status),
+                describe_exit(status),
                 uptime,
                 delay,
             )
@@ -137,16 +139,6 @@ class Supervised:
             self._child = None
         if self.pid_file is not None:
             self.pid_file.unlink(missing_ok=True)
-
-
-def _describe(status: int) -> str:
-    code = os.waitstatus_to_exitcode(status)
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
 
 
 def _watch_parent(parent: int, stop: threading.Event) -> None:
