@@ -61,8 +61,8 @@ _CONTROL_CHAR_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_BUT_NEWLINE_RE: Final = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 # What ast_app_separate_args() treats specially in an application's argument (main/app.c): the
 # delimiter, quotes, backslash, and the (…) and […] it keeps together. A backslash before any of them
-# makes it literal; the backslash itself is removed.
-_MSET_SPECIAL_RE: Final = re.compile(r'[,"\\()\[\]]')
+# makes it literal; the backslash itself is removed. The backslash is escaped first (see mset_escape).
+_MSET_SPECIAL: Final = ',"()[]'
 _LOG_LABEL_MAX: Final = 64
 _RECV_CHUNK: Final = 4096
 
@@ -139,6 +139,13 @@ def quote_argument(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _quote_checked(text: str) -> str:
+    """:func:`quote_argument` for text already checked for control characters."""
+    if '"' in text or "\\" in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + text + '"'
+
+
 def mset_escape(value: str) -> str:
     """``value`` written so MSet's argument parser hands it over whole and unchanged.
 
@@ -148,7 +155,13 @@ def mset_escape(value: str) -> str:
     backslash before each of those characters makes it literal. The name/value split on ``=`` that
     follows stops at the first ``=`` (our names have none) and leaves the value as it is.
     """
-    return _MSET_SPECIAL_RE.sub(r"\\\g<0>", value)
+    # One str.replace per character present, each a pass in C: ~20x cheaper on a plan's values than a
+    # regular expression substitution, which called back into Python for every match.
+    value = value.replace("\\", "\\\\")
+    for char in _MSET_SPECIAL:
+        if char in value:
+            value = value.replace(char, "\\" + char)
+    return value
 
 
 class _Reply(NamedTuple):
@@ -356,9 +369,13 @@ class _SocketLines:
                 self.log.info("Asterisk reports the channel hung up")
             self.hangup_seen = True
 
-    def send_line(self, body: str) -> None:
-        """Send one command line; the last line of defence against injection, whoever built it."""
-        check_safe_text("AGI command", body)
+    def send_line(self, body: str, *, checked: bool = False) -> None:
+        """Send one command line; the last line of defence against injection, whoever built it.
+
+        ``checked``: the caller has just refused control characters in every part of ``body`` itself.
+        """
+        if not checked:
+            check_safe_text("AGI command", body)
         data = (body + "\n").encode("utf-8")
         if len(data) > MAX_COMMAND_BYTES:
             raise UnsafeValueError(
@@ -484,7 +501,7 @@ class AgiSession:
         ``""``; ``None`` means Asterisk answered ``result=0`` (channel gone) or the value holds
         control characters (treated as missing, like the environment).
         """
-        reply = self._execute("GET FULL VARIABLE", quote_argument(expr))
+        reply = self._execute("GET FULL VARIABLE", _quote_checked(expr))  # send_line checks it
         if reply.result != "1":
             return None
         value = reply.data or ""
@@ -500,20 +517,23 @@ class AgiSession:
         for :meth:`set_variable`. Up to :data:`MSET_MAX_PAIRS` pairs share one ``EXEC MSet``, so the
         last pair is always set by the last command: a plan's ROUTE_STATUS stays last.
         """
-        for name, _ in pairs:
+        if not pairs:
+            return
+        names = [name for name, _ in pairs]
+        for name in names:
             check_variable_name(name)
         # One search over all the values rather than one per value: most plans are clean.
-        values = " ".join(value for _, value in pairs)
-        if _CONTROL_CHAR_RE.search(values):
+        values = "\n".join(value for _, value in pairs)
+        if _CONTROL_BUT_NEWLINE_RE.search(values) or values.count("\n") != len(pairs) - 1:
             for name, value in pairs:
                 check_safe_text(f"value of {name}", value)  # names the value, before anything is sent
-        if _MSET_SPECIAL_RE.search(values):
-            parts = [f"{name}={mset_escape(value)}" for name, value in pairs]
-        else:
-            parts = [f"{name}={value}" for name, value in pairs]
+        # Escaped in one pass over all of them (no value holds the newline that separates them).
+        escaped = mset_escape(values).split("\n")
+        parts = [f"{name}={value}" for name, value in zip(names, escaped, strict=True)]
         for start in range(0, len(parts), MSET_MAX_PAIRS):
             chunk = ",".join(parts[start : start + MSET_MAX_PAIRS])
-            reply = self._execute("EXEC", "MSet", quote_argument(chunk))
+            # Checked above, name by name and value by value: send_line need not scan the line again.
+            reply = self._execute("EXEC", "MSet", _quote_checked(chunk), checked=True)
             if reply.result != "0":
                 raise AgiCommandError(f"Asterisk could not run MSet (result={reply.result})")
 
@@ -523,11 +543,13 @@ class AgiSession:
             raise ValueError(f"verbose level must be 1-4, not {level}")
         self._execute("VERBOSE", quote_argument(msg), str(level))
 
-    def _execute(self, command: str, *args: str) -> _Reply:
-        """Send one command and read its reply; a refusal raises AgiCommandError naming the command."""
+    def _execute(self, command: str, *args: str, checked: bool = False) -> _Reply:
+        """Send one command and read its reply; a refusal raises AgiCommandError naming the command.
+
+        ``checked``: every argument has been refused control characters already (see send_line)."""
         line = " ".join((command, *args))
         lines = self._lines
-        lines.send_line(line)
+        lines.send_line(line, checked=checked)
         if self._trace is not None:
             self._trace.debug("COMMAND: %s", line)
         reply = lines.read_reply()

@@ -4,8 +4,8 @@ Thin on purpose: every decision lives in routing/. The reply is one EXEC MSet (a
 commands where MSet fails); ROUTE_STATUS=OK goes last so the dialplan can tell a complete plan from a crash
 halfway, and every value, whatever characters a caller id or a facility name brings, reaches Asterisk whole
 (agi.protocol.mset_escape). Reading the call costs two GET FULL VARIABLE round trips (location facts;
-device states of the candidates). The call record and decision log are written after the plan, to a local
-spool, so neither can slow or fail the reply.
+device states of the router's candidates, all in one, before the router decides). The call record and
+decision log are written after the plan, to a local spool, so neither can slow or fail the reply.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from typing import Any, Protocol, TextIO
 from agi import variables as v
 from agi.facts import check_header_name, read_device_states, read_location_facts
 from agi.protocol import AgiCommandError, AgiSession
+from kernel.catalogue import DEFAULT_SERVICE, SERVICES
 from routing.plan import CallContext, LocationFacts, RoutePlan
 from routing.records.report import plan_event, plan_event_line
 from routing.router import Router
 from routing.screenpop import attempt_texts, call_texts
-from routing.services import DEFAULT_SERVICE, SERVICES
 
 log = logging.getLogger("siaga.agi.route")
 
@@ -38,6 +38,8 @@ _TOPIC = re.compile(r"[0-9]?")
 _EPOCH = re.compile(r"[0-9]{9,11}(?:\.[0-9]{1,6})?")
 # A call that arrived longer ago than this is not believed: the start time is only used for the budget.
 _MAX_CALL_AGE_S = 600
+# json.dumps(…, ensure_ascii=False, separators=(",", ":")) without building an encoder on every call.
+_PLAN_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 class RecordSink(Protocol):
@@ -196,15 +198,15 @@ def make_route_handler(
         facts, fact_notes = read_location_facts(session, header)
         ctx = context_from_session(session, clock(), facts)
 
-        asked: list[tuple[int, float]] = []
-
-        def presence(endpoints: Sequence[str]) -> Mapping[str, str]:
+        # Down once and back once: the router's candidates, their device states in one batch, the plan.
+        candidates = router.candidates(ctx)
+        states: Mapping[str, str] | None = None
+        asked, asked_ms = 0, 0.0
+        if options.device_state_check and candidates.endpoints:
             started = time.perf_counter()
-            states = read_device_states(session, endpoints)
-            asked.append((len(endpoints), 1000 * (time.perf_counter() - started)))
-            return states
-
-        plan = router.decide(ctx, presence=presence if options.device_state_check else None)
+            states = read_device_states(session, candidates.endpoints)
+            asked, asked_ms = len(candidates.endpoints), 1000 * (time.perf_counter() - started)
+        plan = router.decide(ctx, candidates=candidates, states=states)
         if fact_notes:
             plan.notes.extend(fact_notes)
         write_plan(session, plan)
@@ -219,11 +221,11 @@ def make_route_handler(
                 first.endpoint if first else "-",
                 first.why if first else "no facility",
                 ">".join(d.desk for d in plan.desks) or "-",
-                sum(n for n, _ in asked),
-                sum(ms for _, ms in asked),
+                asked,
+                asked_ms,
             )
         # Serialised once, for the record and the decision log.
-        text = json.dumps(plan.to_json(), ensure_ascii=False, separators=(",", ":"))
+        text = _PLAN_JSON(plan.to_json())
         if records is not None:
             try:
                 started = ctx.started_at.timestamp() if ctx.started_at else None

@@ -50,6 +50,7 @@ from agi.protocol import (
     call_log,
 )
 from agi.scripts import ScriptTable
+from kernel.children import describe_exit
 
 LOGGER_NAME: Final = "siaga.agi.server"
 
@@ -100,17 +101,6 @@ def _call_deadline(seconds: float | None) -> Iterator[None]:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-
-
-def describe_exit(status: int) -> str:
-    """How a child process ended, for logs (the engine's helpers use it too)."""
-    code = os.waitstatus_to_exitcode(status)
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
 
 
 def _close_quietly(resource: socket.socket | int) -> None:

@@ -39,10 +39,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from kernel.settings import Settings  # noqa: E402
+from lab.processes import settings_env  # noqa: E402
 from siaga.cli import main as siaga_cli  # noqa: E402
-from siaga.processes import settings_env  # noqa: E402
 from siaga.serve import build_server  # noqa: E402
-from siaga.settings import Settings  # noqa: E402
 
 CONNECTIONS = 50
 RATE = 200

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/asterisk_load.py [--hold-s 60] [--start-rate 10] [--max-rate 400]
 
-The real chain on loopback, started by the project's own code (`siaga.loadlab`): our Asterisk 22 with
+The real chain on loopback, started by the project's own code (`lab.loadlab`): our Asterisk 22 with
 the shipped configuration, the engine (`siaga serve`, call records written), SIPp callers sending PIDF-LO
 locations spread over the sample region, and one SIPp UAS (`sipp/uas_facility.xml`) as every facility's
 phone. Asterisk's resolver is a loopback listener that never answers: a call that waited on DNS fails.
@@ -19,6 +19,14 @@ used, as a share of one core, so the limit is named rather than guessed.
 
 The last line is `load static_cps=… siaga_cps=… ratio=… failed=…` (`failed`: failed calls in the
 confirmation run at siaga_cps).
+
+    .venv/bin/python bench/asterisk_load.py --cpu-per-call 300 [--rate 30] [--rounds 2]
+
+A quick, repeatable probe instead of the search (about a minute): the same lab, `--rounds` times N calls
+at a fixed rate through the static dialplan and then through siaga's, and the CPU time (utime + stime from
+/proc, not wall time: the cores are shared) that Asterisk and the engine spent per call on each path.
+Its last line is `cpu static_ms=… siaga_ms=… ratio=…` (Asterisk's milliseconds per call; ratio static
+over siaga, which bounds the search's ratio while Asterisk's CPU is the limit).
 """
 
 from __future__ import annotations
@@ -39,13 +47,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from siaga.db import make_engine  # noqa: E402
+from kernel.db import make_engine  # noqa: E402
+from kernel.settings import Settings  # noqa: E402
+from lab.loadcalls import make_load_calls  # noqa: E402
+from lab.loadlab import STATIC_NUMBER, DeadResolver, LoadLab, LoadResult, lab_settings, now_utc  # noqa: E402
+from lab.sample import load_sample_roster, week_start  # noqa: E402
+from lab.sipp import free_udp_port  # noqa: E402
 from siaga.engine import build_router  # noqa: E402
-from siaga.loadcalls import make_load_calls  # noqa: E402
-from siaga.loadlab import STATIC_NUMBER, DeadResolver, LoadLab, LoadResult, lab_settings, now_utc  # noqa: E402
-from siaga.sample import load_sample_roster, week_start  # noqa: E402
-from siaga.settings import Settings  # noqa: E402
-from siaga.sipp import free_udp_port  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -197,8 +205,89 @@ def prepare(data_dir: Path, resolver: DeadResolver) -> Settings:
     return lab_settings(settings, resolver)
 
 
+def process_cpu_s(pid: int | None) -> float:
+    """CPU seconds (all threads) one process used so far; 0 when it is gone."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+@dataclasses.dataclass
+class CpuProbe:
+    """Asterisk's and the engine's CPU per call, path by path, summed over the rounds."""
+
+    calls: dict[str, int] = dataclasses.field(default_factory=lambda: {"static": 0, "siaga": 0})
+    asterisk_s: dict[str, float] = dataclasses.field(default_factory=lambda: {"static": 0.0, "siaga": 0.0})
+    engine_s: dict[str, float] = dataclasses.field(default_factory=lambda: {"static": 0.0, "siaga": 0.0})
+    failed: int = 0
+
+    def per_call_ms(self, kind: str, which: dict[str, float]) -> float:
+        return 1000 * which[kind] / max(1, self.calls[kind])
+
+
+def cpu_per_call(bench: Bench, count: int, rate: float, rounds: int) -> CpuProbe:
+    """Alternate static and siaga batches so a neighbour's burst on the shared cores hits both alike.
+    A batch is measured from just before SIPp starts until Asterisk has no channel left (hangup
+    handlers and their reports included)."""
+    probe = CpuProbe()
+    lab = bench.lab
+    for round_no in range(0, rounds + 1):  # round 0 warms both paths up and is not counted
+        for kind in ("static", "siaga"):
+            bench.settle()
+            calls = make_load_calls(
+                bench.router, count, now_utc(), seed=bench.next_caller, first=bench.next_caller
+            )
+            bench.next_caller += count
+            if kind == "static":
+                calls = [dataclasses.replace(c, dialled=STATIC_NUMBER) for c in calls]
+            asterisk_pid = lab.asterisk.pid()
+            engine_sid = lab.engine.process.pid if lab.engine.process else None
+            a0 = process_cpu_s(asterisk_pid)
+            e0 = cpu_by_session().get(engine_sid, 0.0) if engine_sid else 0.0
+            since = now_utc()
+            run = lab.place(calls, rate, static=kind == "static")
+            bench.settle()
+            a1 = process_cpu_s(asterisk_pid)
+            e1 = cpu_by_session().get(engine_sid, 0.0) if engine_sid else 0.0
+            result = lab.judge(calls, run, since)
+            if round_no == 0:
+                continue
+            probe.calls[kind] += count
+            probe.asterisk_s[kind] += a1 - a0
+            probe.engine_s[kind] += e1 - e0
+            probe.failed += result.failed
+            print(
+                f"round {round_no} {kind:6} {count} calls at {rate:g}/s: asterisk "
+                f"{1000 * (a1 - a0) / count:.2f} ms/call, engine {1000 * (e1 - e0) / count:.2f} ms/call, "
+                f"failed {result.failed}",
+                flush=True,
+            )
+            for problem in result.problems[:3]:
+                print(f"    {problem}", flush=True)
+    return probe
+
+
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # so the lab's `with` blocks stop Asterisk, the engine and SIPp
+
+
+def _report_probe(probe: CpuProbe) -> int:
+    static_ms = probe.per_call_ms("static", probe.asterisk_s)
+    siaga_ms = probe.per_call_ms("siaga", probe.asterisk_s)
+    print(
+        f"engine: {probe.per_call_ms('siaga', probe.engine_s):.2f} ms/call (siaga), "
+        f"{probe.per_call_ms('static', probe.engine_s):.2f} (static); failed calls {probe.failed}"
+    )
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end")
+    print(
+        f"cpu static_ms={static_ms:.2f} siaga_ms={siaga_ms:.2f} ratio={static_ms / max(siaga_ms, 1e-9):.2f}"
+    )
+    return 0 if probe.failed == 0 else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rate", type=float, default=400, help="never try above this (default 400)")
     parser.add_argument("--precision", type=float, default=5, help="stop bisecting within this (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep the data dir (SIPp files, logs)")
+    parser.add_argument(
+        "--cpu-per-call", type=int, default=0, metavar="N", help="quick probe: N calls a batch, no search"
+    )
+    parser.add_argument("--rate", type=float, default=30, help="the probe's call rate (default 30)")
+    parser.add_argument("--rounds", type=int, default=2, help="the probe's static+siaga rounds (default 2)")
     args = parser.parse_args(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="siaga-load-"))
     log(f"data dir {data_dir}; each step holds {args.hold_s:g} s; load average {os.getloadavg()[0]:.2f}")
@@ -217,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
             settings = prepare(data_dir, resolver)
             with LoadLab(settings) as lab:
                 bench = Bench(lab, args.hold_s)
+                if args.cpu_per_call > 0:
+                    return _report_probe(cpu_per_call(bench, args.cpu_per_call, args.rate, args.rounds))
                 search: Callable[[str], float] = lambda kind: bench.search(  # noqa: E731
                     kind, args.start_rate, args.max_rate, args.precision
                 )

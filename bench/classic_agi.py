@@ -18,8 +18,8 @@ from asterisk.agi import AGI
 
 from agi.facts import read_device_states, read_location_facts
 from agi.route import context_from_env, write_plan
+from kernel.settings import load
 from siaga.engine import build_router
-from siaga.settings import load
 
 
 class Pyst2Session:

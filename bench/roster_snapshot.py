@@ -34,13 +34,13 @@ from sqlalchemy.orm import Session
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from kernel.db import make_engine  # noqa: E402
 from shifts.importing import import_roster  # noqa: E402
 from shifts.model import Assignment  # noqa: E402
 from shifts.roster import build_snapshot, on_duty  # noqa: E402
 from shifts.roster_csv import parse_roster_csv  # noqa: E402
 from shifts.store import RosterSource, load_snapshot, utc_naive  # noqa: E402
 from shifts.templates import DEFAULT_SHIFTS  # noqa: E402
-from siaga.db import make_engine  # noqa: E402
 
 ZONES = (("Asia/Jakarta", 6), ("Asia/Makassar", 3), ("Asia/Jayapura", 1))  # facilities per 10
 ROLES = ("operator", "nurse", "doctor", "midwife", "driver")

@@ -1,6 +1,6 @@
 """Routing latency at national scale, against the naive way measured in the same run.
 
-1. Writes the synthetic national set (`python -m geo.synthetic`) and imports it into a temporary SQLite
+1. Writes the synthetic national set (`python -m lab.synthetic`) and imports it into a temporary SQLite
    database with the real `siaga import areas|facilities|callers` commands.
 2. Builds the router as the engine does (`siaga.engine.build_router`: areas, facilities and callers from
    the database, the roster source over an empty roster, so every decision ranks its full candidate
@@ -39,11 +39,11 @@ sys.path.insert(0, str(REPO))
 from geo.areas import Area, Placement  # noqa: E402
 from geo.bounds import INDONESIA_LAT, INDONESIA_LON  # noqa: E402
 from geo.distance import Ranked, rank_facilities  # noqa: E402
-from geo.synthetic import random_points  # noqa: E402
+from kernel.settings import Settings  # noqa: E402
+from lab.synthetic import random_points  # noqa: E402
 from routing.plan import CallContext, Location, RoutePlan  # noqa: E402
 from routing.router import Router  # noqa: E402
 from siaga.engine import build_router  # noqa: E402
-from siaga.settings import Settings  # noqa: E402
 
 
 class NaiveAreas:
@@ -82,6 +82,13 @@ class NaiveNearby:
 
     def rank(self, lat: float, lon: float, kinds, area_codes: set[str], limit: int) -> list[Ranked]:  # type: ignore[no-untyped-def]
         return rank_facilities(lat, lon, [f for f in self.facilities if f.kind in kinds], area_codes, limit)
+
+    def rank_with_reserve(  # type: ignore[no-untyped-def]
+        self, lat: float, lon: float, kinds, area_codes: set[str], limit: int, reserve: int
+    ) -> tuple[list[Ranked], list]:  # type: ignore[type-arg]
+        """`rank`, and the rest of the longer ranking as the reserve (exact: every facility is measured)."""
+        ranked = self.rank(lat, lon, kinds, area_codes, max(limit, reserve))
+        return ranked[:limit], [r.facility for r in ranked[limit:]]
 
 
 @dataclasses.dataclass
@@ -165,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             [
                 sys.executable,
                 "-m",
-                "geo.synthetic",
+                "lab.synthetic",
                 str(data),
                 "--seed",
                 str(args.seed),

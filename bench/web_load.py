@@ -1,5 +1,5 @@
 """Load on the supervisors' console: 50 concurrent clients reading the coverage page and the calls list,
-with a national data set behind them (the synthetic Indonesia of `geo.synthetic`: ~514 kabupaten,
+with a national data set behind them (the synthetic Indonesia of `lab.synthetic`: ~514 kabupaten,
 ~18,000 facilities), a week's roster for every puskesmas and ambulance post, and 100,000 call records.
 
     .venv/bin/python bench/web_load.py [--scale 1.0] [--records 100000] [--clients 50] [--seconds 20]
@@ -36,13 +36,13 @@ sys.path.insert(0, str(REPO))
 
 from geo.importers import import_areas, import_callers, import_facilities  # noqa: E402
 from geo.store import read_areas, read_facilities  # noqa: E402
-from geo.synthetic import SyntheticSpec, generate  # noqa: E402
+from kernel.db import make_engine  # noqa: E402
+from lab.synthetic import SyntheticSpec, generate  # noqa: E402
 from routing.records.model import CallAttempt, CallRecord  # noqa: E402
 from shifts.roster_csv import AssignmentRow, ParsedRoster, StaffRow  # noqa: E402
 from shifts.rotation import rotate_week  # noqa: E402
 from shifts.store import write_roster  # noqa: E402
 from shifts.templates import DEFAULT_SHIFTS  # noqa: E402
-from siaga.db import make_engine  # noqa: E402
 from web.access import add_user  # noqa: E402
 from web.coverage.services import COVERING_KINDS  # noqa: E402
 

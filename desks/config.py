@@ -24,8 +24,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from desks.overflow_model import STORED, stored_desks_csv
 from geo.facilities import Facility
-from siaga.dataerrors import DataError, RowError
+from geo.store import load_facilities
+from kernel.dataerrors import DataError, RowError
+from kernel.db import make_engine
+from kernel.settings import Settings, SettingsError
 
 DESK_KINDS = ("dispatch", "consultation")
 COLUMNS = ("desk", "overflow", "max_wait_s")
@@ -150,3 +156,32 @@ def load_desks(facilities: Sequence[Facility], path: Path | None) -> DeskTable:
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError([RowError(str(path), 0, None, f"cannot read: {exc}")]) from exc
     return parse_desks_csv(text, str(path), facilities)
+
+
+def load_desk_table(settings: Settings, facilities: list[Facility] | None = None) -> DeskTable:
+    """The desks (facilities of kind dispatch or consultation) with their overflow chains: the stored
+    table (`siaga import desks`; none stored, no overflow), or the file of the deprecated `desks_file`
+    setting while it is set. Either is checked against the facilities as a desks.csv is."""
+    facilities = facilities if facilities is not None else load_facilities(settings)
+    if settings.desks_file is not None:
+        return load_desks(facilities, settings.desks_file)
+    with Session(make_engine(settings.db_url)) as session:
+        text = stored_desks_csv(session)
+    return parse_desks_csv(text, STORED, facilities)
+
+
+def default_desk(settings: Settings, desks: DeskTable) -> str:
+    """The queue a call without a plan waits in: the setting, else the first dispatch desk (by code) that is
+    no other desk's overflow (a city's PSC rather than its province's), else none."""
+    if settings.default_desk:
+        if settings.default_desk not in desks.desks:
+            raise SettingsError(
+                f"setting 'default_desk': {settings.default_desk!r} is not a desk (a facility of kind "
+                f"dispatch or consultation); desks: {', '.join(sorted(desks.desks)) or 'none'}"
+            )
+        return settings.default_desk
+    dispatch = desks.of_kind("dispatch")
+    overflow_targets = {code for desk in desks.desks.values() for code in desk.overflow}
+    first_contact = [d for d in dispatch if d.code not in overflow_targets]  # not someone's overflow
+    chosen = first_contact or dispatch
+    return chosen[0].code if chosen else ""

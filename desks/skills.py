@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from desks.model import StaffSkills
 from desks.topics import ALL_SKILLS, BY_CODE, format_skills, parse_skills, uncovered_topics
+from kernel.dataerrors import DataError, RowError
 from shifts.model import Staff
-from siaga.dataerrors import DataError, RowError
 
 log = logging.getLogger("siaga.desks")
 

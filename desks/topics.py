@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from siaga.dataerrors import RowError
+from kernel.dataerrors import RowError
 
 SEPARATOR = "--"  # between a desk's code and a topic in a topic queue's name
 

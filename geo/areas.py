@@ -22,7 +22,7 @@ from shapely.validation import explain_validity
 
 from geo.bounds import bounds_problem
 from geo.parsed import Parsed, ProgressFn
-from siaga.dataerrors import DataError, RowError
+from kernel.dataerrors import DataError, RowError
 
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 FIELDS = ("code", "name", "level", "parent")

@@ -10,7 +10,7 @@ from pathlib import Path
 from geo.bounds import parse_coordinate, point_problem
 from geo.facilities import csv_rows
 from geo.parsed import Parsed, ProgressFn
-from siaga.dataerrors import DataError
+from kernel.dataerrors import DataError
 
 _SEPARATORS = re.compile(r"[ \-().]")
 _DIGITS = re.compile(r"\+?[0-9]{3,20}")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from geo.bounds import INDONESIA_LAT, INDONESIA_LON, in_indonesia, parse_coordinate, point_problem
 from geo.parsed import Parsed, ProgressFn
-from siaga.dataerrors import DataError, RowError
+from kernel.dataerrors import DataError, RowError
 
 __all__ = [
     "INDONESIA_LAT",

@@ -21,7 +21,7 @@ from geo.model import FacilityRow
 from geo.parsed import Parsed
 from geo.progress import ImportReport, QuietReport
 from geo.store import area_levels, write_areas, write_callers, write_facilities
-from siaga.dataerrors import DataError, RowError
+from kernel.dataerrors import DataError, RowError
 
 
 class ImportRejected(DataError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Float, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siaga.db import Base
+from kernel.db import Base
 
 
 class AreaRow(Base):

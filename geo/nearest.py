@@ -12,6 +12,7 @@ Facilities that serve an area (a puskesmas's wilayah kerja) are found through a 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ _SPHERE_SLACK = 0.006
 # Beyond this radius a query measures every facility of the kinds: caps this large cover the country.
 _MAX_CAP_M = 2_500_000.0
 _CELL_DEG = 0.5
+# A set this small is measured whole, by chord in plain Python: its tree and numpy's per-call overhead
+# cost more than the arithmetic (the sample region's facilities: ~20 µs a call less).
+_SCAN_ALL_MAX = 128
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -53,6 +57,9 @@ class _PointSet:
     position: dict[str, int]  # facility code → index
     reduced: list[tuple[float, float]]  # per facility, for Vincenty's formula
     cells: dict[tuple[int, int], int]  # facilities per _CELL_DEG cell, for a first search radius
+    every: np.ndarray  # every index, for a query that measures them all
+    rows: list[tuple[float, float, float]]  # the unit vectors as Python floats, for a small set's scan
+    codes: list[str]
 
     @classmethod
     def build(cls, facilities: Sequence[Facility]) -> _PointSet:
@@ -76,7 +83,20 @@ class _PointSet:
             cells[key] = cells.get(key, 0) + 1
         reduced = [reduced_latitude(f.lat) for f in facilities]
         xyz = _unit_vectors(lat, lon)
-        return cls(list(facilities), tree, xyz, max(spacing, 100.0), position, reduced, cells)
+        every = np.arange(len(facilities))
+        rows = [(float(x), float(y), float(z)) for x, y, z in xyz.tolist()]
+        return cls(
+            list(facilities),
+            tree,
+            xyz,
+            max(spacing, 100.0),
+            position,
+            reduced,
+            cells,
+            every,
+            rows,
+            [f.code for f in facilities],
+        )
 
     def first_radius(self, lat: float, lon: float, wanted: int) -> float:
         """A radius likely to hold `wanted` facilities, from how many lie in the 3×3 cells around."""
@@ -140,26 +160,48 @@ class FacilityIndex:
         self, lat: float, lon: float, kinds: Iterable[str], area_codes: set[str], limit: int
     ) -> list[Ranked]:
         """Same contract as `geo.distance.rank_facilities` over the facilities of `kinds`."""
+        return self.rank_with_reserve(lat, lon, kinds, area_codes, limit, 0)[0]
+
+    def rank_with_reserve(
+        self, lat: float, lon: float, kinds: Iterable[str], area_codes: set[str], limit: int, reserve: int
+    ) -> tuple[list[Ranked], list[Facility]]:
+        """`rank(…, limit)`, and besides it, unranked, every other facility that can be among the first
+        `reserve` of `rank(…, reserve)` (a few more, never fewer).
+
+        The reserve costs no exact distance: it is read off the spherical distances already at hand (a
+        geodesic is within `_SPHERE_SLACK` of the spherical distance either way), so a caller can ask
+        Asterisk about all of them at once and rank them only if the first `limit` are not enough.
+        """
         kinds = frozenset(kinds)
         serving = [f for f in self.serving(area_codes) if f.kind in kinds]
         first = [Ranked(f, ellipsoid_m(lat, lon, f.lat, f.lon), True) for f in serving]
         first.sort(key=lambda r: (r.distance_m, r.facility.code))
-        if limit and len(first) >= limit:
-            return first[:limit]
         points = self.group(kinds)
-        if points is None:
-            return first
-        wanted = limit - len(first) if limit else len(points.facilities)
         skip = {f.code for f in serving}
-        rest = self._nearest(points, lat, lon, wanted, skip)
-        return first + [Ranked(f, d, False) for d, f in rest]
+        if limit and len(first) >= limit:
+            more = [r.facility for r in first[limit:reserve]]
+            if points is not None and reserve > len(first):  # the reserve reaches past the serving ones
+                nearest, beyond = self._nearest(points, lat, lon, 1, skip, reserve - len(first))
+                more += [f for _, f in nearest] + beyond
+            return first[:limit], more
+        if points is None:
+            return first, []
+        wanted = limit - len(first) if limit else len(points.facilities)
+        rest, more = self._nearest(points, lat, lon, wanted, skip, reserve - len(first))
+        return first + [Ranked(f, d, False) for d, f in rest], more
 
     def _nearest(
-        self, points: _PointSet, lat: float, lon: float, k: int, skip: set[str]
-    ) -> list[tuple[float, Facility]]:
-        k = min(k, len(points.facilities) - len(skip))  # every skipped one is of these kinds
+        self, points: _PointSet, lat: float, lon: float, k: int, skip: set[str], reserve: int = 0
+    ) -> tuple[list[tuple[float, Facility]], list[Facility]]:
+        """The `k` nearest (exact distance, facility), and the others that can be among the `reserve`
+        nearest (nearest by spherical distance first)."""
+        available = len(points.facilities) - len(skip)  # every skipped one is of these kinds
+        k = min(k, available)
+        reserve = min(reserve, available)
         if k <= 0:
-            return []
+            return [], []
+        if len(points.facilities) <= _SCAN_ALL_MAX:
+            return _scan(points, lat, lon, k, skip, reserve)
         blocked: np.ndarray | None = None
         if skip:
             blocked = np.zeros(len(points.facilities), dtype=bool)
@@ -167,7 +209,8 @@ class FacilityIndex:
         phi, lam = math.radians(lat), math.radians(lon)
         target = np.array((math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)))
         here = reduced_latitude(lat)
-        radius = points.first_radius(lat, lon, k + len(skip))
+        needed = max(k, reserve)
+        radius = points.first_radius(lat, lon, needed + len(skip))
         known: dict[int, float] = {}  # distances already measured, kept when the cap has to grow
 
         def measure(i: int) -> tuple[float, Facility]:
@@ -179,7 +222,7 @@ class FacilityIndex:
         while True:
             indices = None if radius > _MAX_CAP_M else points.box_indices(lat, lon, radius)
             if indices is None:
-                indices = np.arange(len(points.facilities))
+                indices = points.every
                 radius = math.inf
             diff = points.xyz[indices] - target
             chords = np.sqrt(np.einsum("ij,ij->i", diff, diff))
@@ -187,9 +230,20 @@ class FacilityIndex:
             if blocked is not None:
                 keep &= ~blocked[indices]
             indices, chords = indices[keep], chords[keep]
-            if len(indices) < k and not math.isinf(radius):
+            if len(indices) < needed and not math.isinf(radius):
                 radius *= 2.0
                 continue
+            more_chord = -1.0
+            if reserve > k:
+                # The reserve-th nearest is at most this far (geodesic ≤ spherical · (1 + slack)), and
+                # whatever is that near by geodesic is spherically within the bound over (1 - slack).
+                nth = float(np.partition(chords, reserve - 1)[reserve - 1])
+                arc = 2.0 * EARTH_RADIUS_M * math.asin(min(1.0, nth / 2.0))
+                reach = arc * (1.0 + _SPHERE_SLACK) / (1.0 - _SPHERE_SLACK)
+                if reach > radius:
+                    radius = reach * 1.01
+                    continue
+                more_chord = _chord(reach)
             first = np.argpartition(chords, k - 1)[:k] if len(indices) > k else np.arange(len(indices))
             measured = [measure(i) for i in indices[first].tolist()]
             bound = max(d for d, _ in measured) / (1.0 - _SPHERE_SLACK)
@@ -201,4 +255,48 @@ class FacilityIndex:
             maybe[first] = False
             measured.extend(measure(i) for i in indices[maybe].tolist())
             measured.sort(key=lambda pair: (pair[0], pair[1].code))
-            return measured[:k]
+            nearest = measured[:k]
+            if more_chord < 0:
+                return nearest, []
+            taken = {f.code for _, f in nearest}
+            order = np.argsort(chords, kind="stable")
+            close = order[chords[order] <= more_chord]
+            more = [points.facilities[i] for i in indices[close].tolist()]
+            return nearest, [f for f in more if f.code not in taken]
+
+
+def _scan(
+    points: _PointSet, lat: float, lon: float, k: int, skip: set[str], reserve: int
+) -> tuple[list[tuple[float, Facility]], list[Facility]]:
+    """`FacilityIndex._nearest` for a small set: every point ordered by chord, the same bounds applied."""
+    phi, lam = math.radians(lat), math.radians(lon)
+    tx, ty, tz = math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)
+    codes = points.codes
+    order = sorted(
+        ((x - tx) ** 2 + (y - ty) ** 2 + (z - tz) ** 2, i)
+        for i, (x, y, z) in enumerate(points.rows)
+        if not skip or codes[i] not in skip
+    )  # (squared chord, index), nearest first
+    here = reduced_latitude(lat)
+    facilities, reduced = points.facilities, points.reduced
+
+    def measure(i: int) -> tuple[float, Facility]:
+        f = facilities[i]
+        return vincenty_m(here, lon, reduced[i], f.lon, lat, f.lat), f
+
+    measured = [measure(i) for _, i in order[:k]]
+    # Whatever else could beat the k-th: spherically no farther than the bound allows.
+    within = _chord(max(d for d, _ in measured) / (1.0 - _SPHERE_SLACK)) ** 2
+    measured.extend(measure(i) for c2, i in itertools.takewhile(lambda o: o[0] <= within, order[k:]))
+    measured.sort(key=lambda pair: (pair[0], pair[1].code))
+    nearest = measured[:k]
+    if reserve <= k:
+        return nearest, []
+    # The reserve-th nearest is at most this far (geodesic ≤ spherical · (1 + slack)), and whatever is
+    # that near by geodesic is spherically within the bound over (1 - slack).
+    arc = 2.0 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(order[reserve - 1][0]) / 2.0))
+    reach = _chord(arc * (1.0 + _SPHERE_SLACK) / (1.0 - _SPHERE_SLACK)) ** 2
+    taken = {f.code for _, f in nearest}
+    return nearest, [
+        facilities[i] for _, i in itertools.takewhile(lambda o: o[0] <= reach, order) if codes[i] not in taken
+    ]

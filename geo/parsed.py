@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from siaga.dataerrors import RowError
+from kernel.dataerrors import RowError
 
 T = TypeVar("T")
 

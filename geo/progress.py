@@ -11,7 +11,7 @@ import time
 from typing import TextIO
 
 from geo.parsed import ProgressFn
-from siaga.dataerrors import RowError
+from kernel.dataerrors import RowError
 
 
 class ImportReport:

@@ -20,6 +20,8 @@ from geo.facilities import Facility
 from geo.model import AreaRow, FacilityRow, KnownCallerRow
 from geo.parsed import ProgressFn
 from geo.region import Region
+from kernel.db import make_engine
+from kernel.settings import Settings
 
 _CHUNK = 500  # codes per DELETE … IN (…), well under SQLite's variable limit
 
@@ -183,3 +185,33 @@ def load_region_from_db(engine: Engine) -> Region:
         facilities = read_facilities(session)
         callers = read_callers(session)
     return Region(AreaIndex(areas), {f.code: f for f in facilities}, CallerDirectory(callers))
+
+
+class NoFacilitiesError(ValueError):
+    """Rosters and coverage need facilities; the message says how to import them."""
+
+
+def load_facilities(settings: Settings) -> list[Facility]:
+    """Every facility in the database; rosters and coverage checks read them through here."""
+    with Session(make_engine(settings.db_url)) as session:
+        facilities = read_facilities(session)
+    if not facilities:
+        raise NoFacilitiesError(
+            f"no facilities in the database {settings.db_url}: run `siaga sample load` for the sample "
+            "region, or `siaga import facilities FILE.csv`"
+        )
+    return facilities
+
+
+def facility_zones(settings: Settings) -> dict[str, str]:
+    """Facility code → IANA time zone, which decides when its shifts start and end."""
+    return {f.code: f.timezone for f in load_facilities(settings)}
+
+
+def load_areas(settings: Settings) -> AreaIndex:
+    """The stored areas as a lookup index (the console and coverage checks use the engine's areas)."""
+    with Session(make_engine(settings.db_url)) as session:
+        areas = read_areas(session)
+    if not areas:
+        raise NoAreasError(missing_areas_message(settings.db_url))
+    return AreaIndex(areas)

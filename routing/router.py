@@ -1,25 +1,27 @@
 """The routing decision: locate the caller, rank facilities, keep the staffed and reachable ones, end at the
 dispatcher, all within a ring budget.
 
-Pure apart from the roster snapshot and the device states it is handed: `decide` takes the call (with its
-time) and returns a `RoutePlan`; nothing here waits on the network or the database.
+Pure apart from the roster snapshot: a call goes down once and back once. `candidates` takes the call
+(with its time) and says which endpoints' device states the plan can depend on; the edge reads them in
+one batch; `decide` takes them and returns the `RoutePlan`. Nothing here waits on the network or the
+database, and nothing calls back into the edge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from desks.config import DESK_KINDS, Desk, DeskTable, load_desks
 from desks.topics import topic_for_digit, topic_queue
 from geo.distance import geodesic_m
 from geo.facilities import Facility
 from geo.region import Region
+from kernel.catalogue import DEFAULT_SERVICE, DISTRICT_DESK_KIND, SERVICES, Service
 from routing.locate import DEFAULT_PRECEDENCE, Located, LocateData, locate
 from routing.plan import AreaRef, CallContext, DeskStop, Location, RoutePlan, Skipped, Target, dial_string
 from routing.presence import DeviceStates, unreachable_reason
-from routing.services import DEFAULT_SERVICE, DISTRICT_DESK_KIND, SERVICES, Service
 from routing.tables import LocationTables, area_points
 from shifts.roster import Duty, OnDutySnapshot
 
@@ -50,11 +52,80 @@ class RoutingPolicy:
     ivr: bool = True
 
 
+class _Candidate(Protocol):
+    """A facility in question: `geo.distance.Ranked` for the nearest, `_Unranked` for desks."""
+
+    @property
+    def facility(self) -> Facility: ...
+    @property
+    def distance_m(self) -> float | None: ...
+    @property
+    def in_service_area(self) -> bool: ...
+
+
+class _ToRing(NamedTuple):
+    """A target before its ring time is known (`Router._within_budget` gives it one)."""
+
+    facility: str
+    facility_name: str
+    endpoint: str
+    dial: str
+    distance_m: float | None
+    why: str
+
+
 @dataclass(frozen=True)
-class _Candidate:
+class _Unranked:
     facility: Facility
     distance_m: float | None
     in_service_area: bool
+
+
+class _ServiceDuties:
+    """The duties of one roster snapshot whose role answers one service, by facility, with the ones whose
+    endpoint is no dialable name set apart; filled in as facilities are asked about."""
+
+    def __init__(self, snapshot: OnDutySnapshot, roles: tuple[str, ...]) -> None:
+        self.snapshot = snapshot
+        self._roles = roles
+        self._dialable: dict[str, tuple[Duty, ...]] = {}
+        self._undialable: dict[str, frozenset[str]] = {}
+
+    def of(self, facility_code: str) -> tuple[Duty, ...]:
+        """On duty at the facility in one of the service's roles, with a dialable endpoint."""
+        found = self._dialable.get(facility_code)
+        if found is None:
+            duties = [d for d in self.snapshot.staff_at(facility_code) if d.role in self._roles]
+            bad = frozenset(d.endpoint for d in duties if not _dialable(d.endpoint))
+            found = self._dialable[facility_code] = tuple(d for d in duties if d.endpoint not in bad)
+            self._undialable[facility_code] = bad
+        return found
+
+    def undialable(self, facility_code: str) -> frozenset[str]:
+        """Endpoints of those duties that are no dialable name (normally none)."""
+        self.of(facility_code)
+        return self._undialable[facility_code]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What a plan needs that no phone's state can change: where the caller is, the facilities in
+    question (nearest first), and the endpoints whose device states can change it.
+
+    The edge reads those states in one batch and hands them to `Router.decide`, so a call goes down once
+    and back once. `first` is ranked; when it cannot fill the plan the rest (up to CANDIDATES) is ranked
+    in `decide`, and their endpoints are already among `endpoints` (geo.nearest's reserve).
+    """
+
+    location: Location | None
+    notes: list[str]
+    ask_digits: bool
+    service: Service
+    areas: list[AreaRef]
+    snapshot: OnDutySnapshot
+    first: list[_Candidate]
+    more_possible: bool
+    endpoints: tuple[str, ...]
 
 
 class Router:
@@ -76,6 +147,7 @@ class Router:
         self.policy = policy
         self.tables = tables if tables is not None else LocationTables(areas=area_points(region.areas))
         self._data = LocateData(region.callers, region.facilities, self.tables)
+        self._duty_cache: tuple[OnDutySnapshot, dict[str, _ServiceDuties]] | None = None
 
     def locate_call(self, ctx: CallContext) -> Located:
         return locate(
@@ -91,9 +163,9 @@ class Router:
         located = self.locate_call(ctx)
         return located.location, located.notes
 
-    def decide(
-        self, ctx: CallContext, location: Location | None = None, presence: DeviceStates | None = None
-    ) -> RoutePlan:
+    def candidates(self, ctx: CallContext, location: Location | None = None) -> Candidates:
+        """Everything the plan needs that does not depend on a phone's state, and the endpoints whose
+        states it may depend on. `location` given: that one is used instead of locating the call."""
         notes: list[str] = []
         ask_digits = False
         if location is None:
@@ -104,8 +176,6 @@ class Router:
             notes.append(f"unknown service {ctx.service!r}; treated as {DEFAULT_SERVICE}")
             service = SERVICES[DEFAULT_SERVICE]
         ask_digits = ask_digits and service.needs_location
-        targets: list[Target] = []
-        skipped: list[Skipped] = []
         areas: list[AreaRef] = []
         coarse = False
         if location is not None:
@@ -125,7 +195,8 @@ class Router:
             coarse = bool(location.area_code and areas and areas[0].level in COARSE_LEVELS)
         snapshot = self.roster.snapshot(ctx.at)
         pool: list[_Candidate] = []
-        batches: Iterable[list[_Candidate]] = ()
+        reserve: list[Facility] = []
+        nearest = False
         # A desk's queue (consultation line; a caller known only to a kabupaten) answers after the
         # facilities; with desks configured such calls ring no facility phone first.
         queued_service = bool(len(self.desks)) and all(k in DESK_KINDS for k in service.facility_kinds)
@@ -136,26 +207,65 @@ class Router:
             )
             if not len(self.desks):  # no desk queues: the district desk's staff are rung directly
                 pool = self._district_desks(areas[0])
-                batches = (pool,)
         elif queued_service:
             notes.append(f"{service.name}: answered by the desk's queue")
         elif location is not None:
-            pool = self._nearest(location, service, areas, self._first_candidates())
-            batches = self._nearest_batches(pool, location, service, areas)
+            pool, reserve = self._nearest(location, service, areas, self._first_candidates(), CANDIDATES)
+            nearest = True
         elif not service.needs_location:
             desks = sorted(
                 (f for f in self.region.facilities.values() if f.kind in service.facility_kinds),
                 key=lambda f: f.code,
             )
-            pool = [_Candidate(f, None, False) for f in desks[:CANDIDATES]]
-            batches = (pool,)
-        if pool:
-            targets, skipped = self._staffed(batches, service, snapshot, presence)
-            if not targets:
+            pool = [_Unranked(f, None, False) for f in desks[:CANDIDATES]]
+        duties = self._duties(snapshot, service)
+        endpoints: dict[str, None] = {}
+        for facility in [c.facility for c in pool] + reserve:
+            for duty in duties.of(facility.code):
+                if duty.endpoint != self.policy.dispatcher_endpoint:
+                    endpoints[duty.endpoint] = None
+        return Candidates(
+            location,
+            notes,
+            ask_digits,
+            service,
+            areas,
+            snapshot,
+            pool,
+            nearest and len(pool) >= self._first_candidates(),
+            tuple(endpoints),
+        )
+
+    def decide(
+        self,
+        ctx: CallContext,
+        location: Location | None = None,
+        presence: DeviceStates | None = None,
+        *,
+        candidates: Candidates | None = None,
+        states: Mapping[str, str] | None = None,
+    ) -> RoutePlan:
+        """The plan for the call, from `candidates` (`self.candidates(ctx, location)` when not given) and
+        the device states of their endpoints, which the edge read in one batch (`states`; missing ones
+        count as able to ring). `presence`, for dry runs and tests, is asked for those states once."""
+        if candidates is None:
+            candidates = self.candidates(ctx, location)
+            if presence is not None and candidates.endpoints:
+                states = presence(candidates.endpoints)
+        location, service, areas = candidates.location, candidates.service, candidates.areas
+        notes = list(candidates.notes)
+        to_ring: list[_ToRing] = []
+        skipped: list[Skipped] = []
+        if candidates.first:
+            batches: Iterable[list[_Candidate]] = (candidates.first,)
+            if candidates.more_possible and location is not None:
+                batches = self._nearest_batches(candidates.first, location, service, areas)
+            to_ring, skipped = self._staffed(batches, service, candidates.snapshot, states or {})
+            if not to_ring:
                 notes.append("no staffed facility nearby")
-        targets, over_budget, budget = self._within_budget(ctx, targets)
+        targets, over_budget, budget = self._within_budget(ctx, to_ring)
         skipped += over_budget
-        desks = self._desk_chain(service, location, areas, snapshot, notes, topic=ctx.topic)
+        desks = self._desk_chain(service, location, areas, candidates.snapshot, notes, topic=ctx.topic)
         if not desks and self.policy.dispatcher_endpoint:  # deprecated: no desk configured at all
             targets.append(
                 Target(
@@ -178,7 +288,7 @@ class Router:
             targets,
             skipped,
             notes,
-            ask_digits,
+            candidates.ask_digits,
             budget,
             desks,
         )
@@ -287,19 +397,19 @@ class Router:
             if facility.kind != DISTRICT_DESK_KIND:
                 continue
             if area.code in {a.code for a in self.region.areas.lineage(facility.area_code)}:
-                desks.append(_Candidate(facility, None, True))
+                desks.append(_Unranked(facility, None, True))
         return desks
 
     def _first_candidates(self) -> int:
         return min(CANDIDATES, self.policy.max_targets + FIRST_CANDIDATES_SPARE)
 
     def _nearest(
-        self, location: Location, service: Service, areas: list[AreaRef], limit: int
-    ) -> list[_Candidate]:
-        ranked = self.region.nearby.rank(
-            location.lat, location.lon, service.facility_kinds, {a.code for a in areas}, limit
+        self, location: Location, service: Service, areas: list[AreaRef], limit: int, reserve: int = 0
+    ) -> tuple[list[_Candidate], list[Facility]]:
+        ranked, more = self.region.nearby.rank_with_reserve(
+            location.lat, location.lon, service.facility_kinds, {a.code for a in areas}, limit, reserve
         )
-        return [_Candidate(r.facility, r.distance_m, r.in_service_area) for r in ranked]
+        return list(ranked), more
 
     def _nearest_batches(
         self, first: list[_Candidate], location: Location, service: Service, areas: list[AreaRef]
@@ -308,61 +418,61 @@ class Router:
 
         The ranking is exact and ties are broken by code, so the first batch is the head of the full
         list and the second its tail: the candidates are the same, in the same order, as if all had been
-        ranked at once.
+        ranked at once. The rest were among the reserve whose device states were read with the first.
         """
         yield first
-        if len(first) < self._first_candidates():
-            return  # there are no more of these kinds
         seen = {c.facility.code for c in first}
-        yield [c for c in self._nearest(location, service, areas, CANDIDATES) if c.facility.code not in seen]
+        rest, _ = self._nearest(location, service, areas, CANDIDATES)
+        yield [c for c in rest if c.facility.code not in seen]
+
+    def _duties(self, snapshot: OnDutySnapshot, service: Service) -> _ServiceDuties:
+        """Who on duty answers `service` where, worked out once per roster snapshot (it changes at shift
+        boundaries), not on every call."""
+        cache = self._duty_cache
+        if cache is None or cache[0] is not snapshot:
+            cache = self._duty_cache = (snapshot, {})
+        found = cache[1].get(service.name)
+        if found is None:
+            found = cache[1][service.name] = _ServiceDuties(snapshot, service.roles)
+        return found
 
     def _staffed(
         self,
         batches: Iterable[list[_Candidate]],
         service: Service,
         snapshot: OnDutySnapshot,
-        presence: DeviceStates | None,
-    ) -> tuple[list[Target], list[Skipped]]:
+        states: Mapping[str, str],
+    ) -> tuple[list[_ToRing], list[Skipped]]:
         """Nearest first: who is on duty, then whose phone can ring; every facility passed over says why.
 
-        Candidates come in batches, each asked about in one device-state query: a later batch is only
-        looked at when the earlier ones did not fill the plan.
+        A later batch is only looked at (and ranked) when the earlier ones did not fill the plan.
         """
-        targets: list[Target] = []
+        targets: list[_ToRing] = []
         skipped: list[Skipped] = []
         pending = iter(batches)
+        duties = self._duties(snapshot, service)
         # The check comes before asking for the next batch: asking is what ranks it.
         while len(targets) < self.policy.max_targets and (pool := next(pending, None)) is not None:
-            self._staff_batch(pool, service, snapshot, presence, targets, skipped)
+            self._staff_batch(pool, service, duties, states, targets, skipped)
         return targets, skipped
 
     def _staff_batch(
         self,
         pool: list[_Candidate],
         service: Service,
-        snapshot: OnDutySnapshot,
-        presence: DeviceStates | None,
-        targets: list[Target],
+        duties: _ServiceDuties,
+        states: Mapping[str, str],
+        targets: list[_ToRing],
         skipped: list[Skipped],
     ) -> None:
-        on_duty: dict[str, list[Duty]] = {
-            c.facility.code: [d for d in snapshot.staff_at(c.facility.code) if d.role in service.roles]
-            for c in pool
-        }
         # One person whose endpoint name could smuggle Dial options (data that slipped past the importers'
         # check) costs that person a target, never the caller the whole plan.
-        undialable = {d.endpoint for duties in on_duty.values() for d in duties if not _dialable(d.endpoint)}
+        undialable = {e for c in pool for e in duties.undialable(c.facility.code)}
         if undialable:
-            on_duty = {
-                code: [d for d in duties if d.endpoint not in undialable] for code, duties in on_duty.items()
-            }
             for c in pool:
-                names = [
-                    repr(e)
-                    for e in sorted(undialable)
-                    if any(d.endpoint == e for d in snapshot.staff_at(c.facility.code))
-                ]
-                if names and not on_duty[c.facility.code]:
+                here = {d.endpoint for d in duties.snapshot.staff_at(c.facility.code)}
+                names = [repr(e) for e in sorted(undialable) if e in here]
+                if names and not duties.of(c.facility.code):
                     skipped.append(
                         Skipped(
                             c.facility.code,
@@ -370,32 +480,24 @@ class Router:
                             f"{', '.join(names)}: not a dialable endpoint name",
                         )
                     )
-        endpoints = [
-            d.endpoint
-            for duties in on_duty.values()
-            for d in duties
-            if d.endpoint != self.policy.dispatcher_endpoint
-        ]
-        states = dict(presence(endpoints)) if presence is not None and endpoints else {}
         for candidate in pool:
             facility = candidate.facility
             if len(targets) >= self.policy.max_targets:
                 break
             distance = None if candidate.distance_m is None else round(candidate.distance_m)
-            duties = on_duty[facility.code]
-            if not duties:
+            on_duty = duties.of(facility.code)
+            if not on_duty:
                 if not any(s.facility == facility.code for s in skipped):
                     skipped.append(
                         Skipped(facility.code, facility.name, "no one on duty (off shift)", distance)
                     )
                 continue
-            if all(d.endpoint == self.policy.dispatcher_endpoint for d in duties):
+            if all(d.endpoint == self.policy.dispatcher_endpoint for d in on_duty):
                 continue  # the central dispatcher's own desk: it is rung last anyway
-            reachable = [d for d in duties if unreachable_reason(states.get(d.endpoint)) is None]
+            reasons = [unreachable_reason(states.get(d.endpoint)) for d in on_duty]
+            reachable = [d for d, why in zip(on_duty, reasons, strict=True) if why is None]
             passed = [
-                f"{d.endpoint}: {unreachable_reason(states.get(d.endpoint))}"
-                for d in duties
-                if d not in reachable
+                f"{d.endpoint}: {why}" for d, why in zip(on_duty, reasons, strict=True) if why is not None
             ]
             if not reachable:
                 skipped.append(Skipped(facility.code, facility.name, "; ".join(passed), distance))
@@ -413,19 +515,18 @@ class Router:
                 if passed:
                     why += f" ({'; '.join(passed)})"
                 targets.append(
-                    Target(
+                    _ToRing(
                         facility.code,
                         facility.name,
                         duty.endpoint,
-                        dial_string(duty.endpoint),
-                        self.policy.ring_timeout_s,
+                        f"PJSIP/{duty.endpoint}",  # dialable: _ServiceDuties checked it
                         distance,
                         why,
                     )
                 )
 
     def _within_budget(
-        self, ctx: CallContext, targets: list[Target]
+        self, ctx: CallContext, targets: list[_ToRing]
     ) -> tuple[list[Target], list[Skipped], int]:
         """Ring times that get the caller to the dispatcher within the budget, counted from call arrival.
 

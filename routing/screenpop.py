@@ -41,13 +41,24 @@ HEADERS = (
 
 
 # Anything clean() would change: control or special characters, whitespace other than single spaces
-# inside the text. A text without any (most of them) is returned as it is, without rebuilding it.
+# inside the text. A text without any (most of them) is returned as it is, without rebuilding it. One
+# character class (every whitespace character but the space, as str.isspace() and \s define it, listed
+# once) is a single pass in C; the alternation it replaces tried five branches at every character.
 _NEEDS_CLEANING = re.compile(r'[\x00-\x1f\x7f,="\\|]|[^\S ]|  |^ | $')
+_OTHER_SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace() and chr(c) != " ")
+_UNSAFE_CHAR = re.compile('[\\x00-\\x1f\\x7f,="\\\\|' + re.escape(_OTHER_SPACE) + "]")
 
 
 def clean(value: str, limit: int = MAX_VALUE) -> str:
     """A value safe for a SIP header and for MSet; never empty (an empty header is noise), "-" instead."""
-    if value and len(value) <= limit and not _NEEDS_CLEANING.search(value):
+    if (
+        value
+        and len(value) <= limit
+        and value[0] != " "
+        and value[-1] != " "
+        and "  " not in value
+        and not _UNSAFE_CHAR.search(value)
+    ):
         return value
     text = _CONTROL.sub(" ", value).translate(_SPECIAL)
     text = " ".join(text.split())[:limit].strip()

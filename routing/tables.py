@@ -1,14 +1,16 @@
 """The lookup tables behind the coarser location sources: DID/trunk, kode pos, landline area codes.
 
-Small CSV files, read once per engine like the rest of the region. They are edited by hand and saved from
-spreadsheets, so a UTF-8 byte order mark is accepted, and a bad line — a malformed number, bytes that are
-not UTF-8, a NUL — is an error naming the file, the line and the field (logged, and kept in
-`LocationTables.problems`) while the good lines are kept: one typo in did.csv must not stop `siaga serve`
-and with it every call, nor cost the engine the other numbers (as `siaga import --skip-bad` keeps the
-good rows). A file without its columns is the wrong file, not a bad line, and still stops the engine
-(`DataError`). `LocationTables` is plain data that `routing.locate` reads; `area_points` gives each area
-with an outline a point inside it and a rough radius, so a source that names an area can still be
-ranked by distance.
+Region data in the database (`routing/tables_store.py`: `siaga import did|kode-pos|area-codes`). The
+parsers here check the CSV files those imports read (and the files the deprecated `did_file`-style
+settings still name). The files are edited by hand and saved from spreadsheets, so a UTF-8 byte order
+mark is accepted, and a bad line — a malformed number, bytes that are not UTF-8, a NUL, an unknown
+facility or area — is an error naming the file, the line and the field, returned beside the good lines:
+the importer refuses the file or, with `--skip-bad`, keeps the good lines; a file read at start keeps
+them and logs each error (kept in `LocationTables.problems`), since one typo must not stop `siaga serve`
+and with it every call. A file without its columns is the wrong file, not a bad line (`DataError`).
+`LocationTables` is plain data that `routing.locate` reads; `area_points` gives each area with an
+outline a point inside it and a rough radius, so a source that names an area can still be ranked by
+distance.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ import io
 import logging
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo.areas import AreaIndex
 from geo.callers import normalise_number
-from siaga.dataerrors import DataError, RowError
+from kernel.dataerrors import DataError, RowError
 
 _KODE_POS = re.compile(r"[1-9][0-9]{4}")
 _PREFIX = re.compile(r"0[1-9][0-9]{1,3}")
@@ -191,6 +193,42 @@ def load_area_codes(path: Path) -> tuple[dict[str, tuple[str, str]], list[RowErr
         else:
             found[prefix[1:]] = (row["area_code"], row["name"])
     return found, errors
+
+
+def still_known(
+    dids: Mapping[str, DidEntry],
+    kode_pos: Mapping[str, tuple[str, str]],
+    facilities: set[str],
+    areas: set[str],
+    source: str,
+) -> tuple[dict[str, DidEntry], dict[str, tuple[str, str]], list[RowError]]:
+    """The stored entries whose facility or area is still stored, and an error for each that is not.
+
+    The tables were checked when imported, but areas and facilities are imported on their own
+    (`--replace` included), so an entry can outlive the place it names: left out, not routed to.
+    """
+    problems: list[RowError] = []
+    kept_dids: dict[str, DidEntry] = {}
+    for key, entry in dids.items():
+        if entry.facility_code and entry.facility_code not in facilities:
+            problems.append(
+                RowError(
+                    f"{source} did {key}", 0, "facility_code", f"unknown facility {entry.facility_code!r}"
+                )
+            )
+        elif entry.area_code and entry.area_code not in areas:
+            problems.append(
+                RowError(f"{source} did {key}", 0, "area_code", f"unknown area {entry.area_code!r}")
+            )
+        else:
+            kept_dids[key] = entry
+    kept_kode_pos: dict[str, tuple[str, str]] = {}
+    for code, (area, label) in kode_pos.items():
+        if area in areas:
+            kept_kode_pos[code] = (area, label)
+        else:
+            problems.append(RowError(f"{source} kode_pos {code}", 0, "area_code", f"unknown area {area!r}"))
+    return kept_dids, kept_kode_pos, problems
 
 
 def load_location_tables(

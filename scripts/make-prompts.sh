@@ -30,6 +30,12 @@ say siaga-antrian-kurang-dari "kurang dari"
 say siaga-menit "menit."
 say siaga-detik "detik."
 say siaga-antrian-terimakasih "Terima kasih atas kesabaran Anda."
+# Callbacks at consultation desks (desks/callbacks.py): the offer when the expected wait is long, what the
+# caller hears after pressing 1 (stored, or not possible), and the start of the callback itself.
+say siaga-panggilan-balik-tawar "Untuk ditelepon kembali tanpa kehilangan urutan, tekan satu."
+say siaga-panggilan-balik-ya "Terima kasih, kami akan menelepon Anda kembali."
+say siaga-panggilan-balik-gagal "Maaf, nomor Anda tidak dapat ditelepon kembali."
+say siaga-panggilan-balik-sambung "Ini panggilan balik layanan konsultasi. Mohon tunggu sebentar."
 # Numbers, read the Indonesian way: Asterisk composes 21 as digits/20 + digits/1 ("dua puluh satu").
 numbers=(nol satu dua tiga empat lima enam tujuh delapan sembilan sepuluh sebelas "dua belas" "tiga belas"
     "empat belas" "lima belas" "enam belas" "tujuh belas" "delapan belas" "sembilan belas")

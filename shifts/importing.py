@@ -13,11 +13,11 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from kernel.dataerrors import DataError
 from shifts.roster_csv import ParsedRoster, StaffRow, overlaps_with_existing, parse_roster_csv
 from shifts.scope import RosterBounds
 from shifts.store import existing_spans, facility_templates, known_staff, replace_scope, write_roster
 from shifts.templates import MAX_SHIFT
-from siaga.dataerrors import DataError
 
 
 @dataclass(frozen=True)

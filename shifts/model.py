@@ -11,9 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siaga.db import Base
-
-ROLES = ("doctor", "nurse", "midwife", "driver", "operator", "dispatcher")
+from kernel.db import Base
 
 
 class Staff(Base):
@@ -138,7 +136,7 @@ class JobSchedule(Base):
     """When each shared roster job runs next, in plain columns, so a restart keeps a missed run.
 
     Only the time is stored: what a job does and when it repeats are the engine's own code
-    (`shifts.scheduler`). APScheduler's SQLAlchemy job store kept pickled jobs instead, and unpickling a
+    (`siaga.scheduler`). APScheduler's SQLAlchemy job store kept pickled jobs instead, and unpickling a
     row is running whatever a writer of the shared database put there.
     """
 

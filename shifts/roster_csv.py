@@ -29,11 +29,11 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from kernel.catalogue import ROLES
+from kernel.dataerrors import DataError, RowError
 from shifts.endpoints import endpoint_problem
-from shifts.model import ROLES
 from shifts.scope import RosterBounds
 from shifts.templates import LONGEST_SHIFT, MAX_SHIFT, ShiftTemplate, shifts_for, zone_label
-from siaga.dataerrors import DataError, RowError
 
 if TYPE_CHECKING:
     import _csv

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from kernel.catalogue import answering_roles
 from shifts.templates import DEFAULT_SHIFTS, ShiftTemplate
 
 
@@ -110,3 +111,12 @@ def month_slots(year: int, month: int, shifts: Mapping[str, ShiftTemplate], zone
             slots.append(Slot(day, template.name, start, end))
         day += timedelta(days=1)
     return slots
+
+
+def rotating_staff(kind: str, staff: Iterable[tuple[str, str]]) -> list[str]:
+    """Who a month's rotation of a facility of this kind puts on shifts, of its (staff_id, role) pairs:
+    the people whose role answers there (a driver's or a midwife's hours are planned elsewhere), or
+    everyone where the kind has no answering roles (a desk). `siaga roster fill` and the console's
+    rotation both choose here."""
+    roles = answering_roles(kind)
+    return [staff_id for staff_id, role in staff if not roles or role in roles]

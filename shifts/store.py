@@ -103,6 +103,31 @@ def current_revision(session: Session) -> int:
 
 
 # -- writing -------------------------------------------------------------------------------------------
+# Every write of the roster's tables is here, with its revision bump: engines rebuild their on-duty
+# snapshot when the revision moves, so a write that forgot it would ring yesterday's staff.
+
+
+def delete_assignments(session: Session, ids: Iterable[int]) -> None:
+    ids = list(ids)
+    if ids:
+        session.execute(delete(Assignment).where(Assignment.id.in_(ids)))
+        session.flush()
+        bump_revision(session)
+
+
+def add_staff(
+    session: Session, staff_id: str, name: str, role: str, endpoint: str, facility_code: str
+) -> None:
+    session.add(Staff(id=staff_id, name=name, role=role, endpoint=endpoint, facility_code=facility_code))
+    bump_revision(session)
+
+
+def update_staff(
+    session: Session, staff: Staff, name: str, role: str, endpoint: str, facility_code: str
+) -> None:
+    """The engine's snapshot carries names, roles and endpoints: a change is a new revision."""
+    staff.name, staff.role, staff.endpoint, staff.facility_code = name, role, endpoint, facility_code
+    bump_revision(session)
 
 
 def replace_scope(parsed: ParsedRoster) -> dict[str, tuple[date, date]]:

@@ -3,40 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import sys
 from datetime import date
 from pathlib import Path
 
-from siaga.asterisk import AsteriskError
-from siaga.cli_common import add_common_options, parse_at, settings_from_args
-from siaga.dataerrors import DataError
-from siaga.lifecycle import LifecycleError
-from siaga.settings import SettingsError
+from geo.bounds import point_problem
+from kernel.cli_common import add_common_options, parse_at, settings_from_args
+from kernel.dataerrors import DataError
+from kernel.db import make_engine
+from kernel.settings import SettingsError
+from lab.asterisk import AsteriskError
+from lab.demo import run_demo
+from lab.lifecycle import LifecycleError, down, status, up
+from lab.loadcalls import calls_csv, make_load_calls
+from lab.pbx import asterisk_for, start_asterisk
+from lab.sample import load_sample_roster, week_start
+from routing.explain import format_plan
+from routing.plan import CallContext, Location, LocationFacts
+from shifts.sipsecrets import endpoint_passwords
+from siaga.commands import MODULES as COMMAND_MODULES
+from siaga.engine import build_router
+from siaga.models import TABLE_MODULES  # noqa: F401  (every table on Base)
+from siaga.serve import serve
+from softphone import cli as softphone_cli
 
 log = logging.getLogger("siaga")
 
 SERVICE_CHOICES = ("emergency", "consultation")
-
-# Packages that add their own subcommands through a `register(subparsers)` function.
-COMMAND_MODULES: tuple[str, ...] = (
-    "geo.cli",
-    "web.cli",
-    "shifts.cli",
-    "routing.cli",
-    "siaga.replay",
-    "desks.cli",
-    "siaga.sipsecrets",
-)
 
 
 # -- serve ---------------------------------------------------------------------------------------------
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from siaga.serve import serve
 
     settings = settings_from_args(args, agi_host=args.host, agi_port=args.port, agi_workers=args.workers)
     return serve(settings)
@@ -47,7 +48,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _route_facts(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """What a live call would carry, for the dry run: a PIDF-LO document, a carrier header, typed digits."""
-    from routing.plan import LocationFacts
 
     if not (args.pidf or args.carrier_header or args.digits or args.dialled):
         return None
@@ -58,9 +58,6 @@ def _route_facts(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_route(args: argparse.Namespace) -> int:
-    from routing.plan import CallContext, Location, LocationFacts
-    from siaga.engine import build_router
-    from siaga.explain import format_plan
 
     settings = settings_from_args(args)
     if (args.lat is None) != (args.lon is None):
@@ -72,8 +69,6 @@ def cmd_route(args: argparse.Namespace) -> int:
             "--dialled or --digits"
         )
     if args.lat is not None:
-        from geo.bounds import point_problem
-
         problem = point_problem(args.lat, args.lon)
         if problem is not None and not (-90 <= args.lat <= 90 and -180 <= args.lon <= 180):
             raise SettingsError(f"--lat/--lon: {problem}")
@@ -98,8 +93,6 @@ def cmd_route(args: argparse.Namespace) -> int:
 
 
 def cmd_sample_load(args: argparse.Namespace) -> int:
-    from siaga.db import make_engine
-    from siaga.sample import load_sample_roster, week_start
 
     settings = settings_from_args(args)
     first = week_start(date.fromisoformat(args.week_of) if args.week_of else date.today())
@@ -111,14 +104,12 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
         areas_path=settings.areas_path,
         callers_path=settings.callers_path,
     )
-    print(f"sample areas, facilities and known callers from {settings.region_dir}")
+    print(f"sample areas, facilities, known callers, DIDs, kode pos and desks from {settings.region_dir}")
     print(f"sample roster for the week of {first.isoformat()}: {count} assignment(s) in {settings.db_url}")
     return 0
 
 
 def cmd_sample_calls(args: argparse.Namespace) -> int:
-    from siaga.engine import build_router
-    from siaga.loadcalls import calls_csv, make_load_calls
 
     if args.count < 1:
         raise SettingsError("--count must be at least 1")
@@ -131,7 +122,6 @@ def cmd_sample_calls(args: argparse.Namespace) -> int:
 
 
 def cmd_asterisk(args: argparse.Namespace) -> int:
-    from siaga.pbx import asterisk_for, start_asterisk
 
     settings = settings_from_args(args)
     if args.action == "start":
@@ -159,19 +149,16 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
 def cmd_softphone(args: argparse.Namespace) -> int:
     """Each --user registers with its endpoint's own secret from the data directory, unless --password
     is given (a softphone on another machine than siaga's data)."""
-    from siaga.sipsecrets import endpoint_passwords
-    from softphone.cli import run
 
     if args.password is not None:
-        return run(args)
-    return run(args, passwords=endpoint_passwords(settings_from_args(args), args.user))
+        return softphone_cli.run(args)
+    return softphone_cli.run(args, passwords=endpoint_passwords(settings_from_args(args), args.user))
 
 
 # -- up / down / status --------------------------------------------------------------------------------
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    from siaga.lifecycle import up
 
     settings = settings_from_args(args)
     state = up(settings, bots=args.bots)
@@ -187,7 +174,6 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    from siaga.lifecycle import down
 
     stopped = down(settings_from_args(args))
     print("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
@@ -195,7 +181,6 @@ def cmd_down(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from siaga.lifecycle import status
 
     report = status(settings_from_args(args))
     for key, value in report.items():
@@ -207,7 +192,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from siaga.demo import run_demo
 
     return run_demo(settings_from_args(args), keep_running=args.keep_running)
 
@@ -289,12 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="an operator's pjsua2 softphone (also the answering bot in tests)",
         description="Register to Asterisk as one or more operators and show (or answer) calls.",
     )
-    try:
-        from softphone.cli import add_arguments
-    except ImportError:  # pjsua2 missing: every other command still works
-        add_arguments = None
-    if add_arguments is not None:
-        add_arguments(p)
+    softphone_cli.add_arguments(p)
     add_common_options(p, data=False)  # --config: where the data directory (and its secrets) is
     p.add_argument("--data-dir", type=Path, help="siaga's data, with the SIP secrets (default ./var)")
     p.set_defaults(func=cmd_softphone)
@@ -316,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+        module.register(sub)
 
     p = sub.add_parser(
         "demo",

@@ -1,12 +1,25 @@
-"""Every module that declares tables, imported once so `Base.metadata` knows the whole schema.
+"""Every module that declares tables, imported by the app's entry points (`siaga.cli`, `siaga.serve`,
+`siaga.console`) so `Base.metadata` knows the whole schema before any engine is made.
 
-A new table module adds one import line here.
+A new table module adds itself to `TABLE_MODULES`.
 """
 
 from __future__ import annotations
 
-import desks.model  # noqa: F401
-import geo.model  # noqa: F401
-import routing.records.model  # noqa: F401
-import shifts.model  # noqa: F401
-import web.model  # noqa: F401
+import desks.model
+import desks.overflow_model
+import geo.model
+import routing.records.model
+import routing.tables_model
+import shifts.model
+import web.model
+
+TABLE_MODULES = (
+    desks.model,
+    desks.overflow_model,
+    geo.model,
+    routing.records.model,
+    routing.tables_model,
+    shifts.model,
+    web.model,
+)

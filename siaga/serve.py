@@ -9,23 +9,29 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from agi.callback import make_offer_handler, make_request_handler
 from agi.outcome import make_outcome_handler
+from agi.pending import run_pending_drain
 from agi.route import DecisionLog, RouteOptions, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
-from ami.pending import run_pending_drain
-from desks.config import Desk
+from ami.login import manager_client
+from desks.callback_runner import CallbackPlacer, run_callbacks
+from desks.callback_store import CallbackStore
+from desks.config import Desk, load_desk_table
 from desks.skills import check_topics, read_skills
+from desks.staffed import check_desks_staffed
 from desks.sync import run_desk_sync
+from kernel.children import Supervised
+from kernel.db import make_engine
+from kernel.settings import Settings
+from routing.records.store import apply_callbacks
 from routing.records.writer import RecordKeeper, records_engine
 from routing.router import Router
-from shifts.scheduler import start_scheduler
 from shifts.store import RosterSource
-from siaga.children import Supervised
-from siaga.db import make_engine
-from siaga.engine import build_roster, build_router, load_desk_table
-from siaga.pbx import manager_client
-from siaga.settings import Settings
+from siaga.engine import build_roster, build_router
+from siaga.models import TABLE_MODULES  # noqa: F401  (every table on Base)
+from siaga.scheduler import start_scheduler
 
 log = logging.getLogger("siaga.serve")
 
@@ -57,6 +63,16 @@ def build_server(settings: Settings) -> EngineParts:
         make_route_handler(router, DecisionLog(settings.decision_log), records=records, options=options),
     )
     scripts.register("outcome", make_outcome_handler(records, settings.dispatcher_endpoint))
+    # Callbacks at consultation desks (desks/callbacks.py): the offer as a caller joins, the request on 1.
+    consultation = frozenset(d.code for d in load_desk_table(settings).of_kind("consultation"))
+    scripts.register(
+        "callback-offer",
+        make_offer_handler(consultation, settings.callback_offer_wait_s, bool(settings.callback_dial)),
+    )
+    scripts.register(
+        "callback-request",
+        make_request_handler(CallbackStore(lambda: records_engine(settings.db_url)), consultation),
+    )
 
     server = FastAgiServer(
         settings.agi_host,
@@ -79,7 +95,7 @@ def serve(settings: Settings) -> int:
         len(router.region.callers),
         settings.decision_log,
     )
-    # Helper processes are forked before any thread of ours exists (see siaga/children.py), and
+    # Helper processes are forked before any thread of ours exists (see kernel/children.py), and
     # restarted by the AGI server's supervisor loop whenever one dies, as its workers are.
     pid_dir = helpers_dir(settings)
     helpers = [
@@ -95,6 +111,10 @@ def serve(settings: Settings) -> int:
             Supervised(
                 "desk member sync", lambda stop: run_desk_members(settings, roster, desks, stop), pid_dir
             )
+        )
+    if settings.callback_dial and any(d.kind == "consultation" for d in desks):
+        helpers.append(
+            Supervised("callback placer", lambda stop: run_callback_placer(settings, stop), pid_dir)
         )
     if settings.scheduler:
         helpers.append(
@@ -144,17 +164,45 @@ def run_desk_members(
     )
 
 
+def run_callback_placer(settings: Settings, stop: threading.Event) -> None:
+    """Callbacks asked for at consultation desks, placed by Asterisk when a member is free
+    (desks/callback_runner.py), each request's state copied onto its call record (routing/records);
+    the database engine and manager connections are opened in this helper."""
+    store = CallbackStore(lambda: records_engine(settings.db_url))
+
+    def sync_records() -> int:
+        with Session(store.engine) as session, session.begin():
+            done = apply_callbacks(session, store.unsynced())
+        return store.mark_synced(done)
+
+    placer = CallbackPlacer(
+        lambda timeout_s: manager_client(settings, timeout_s),
+        store,
+        dial=settings.callback_dial,
+        max_tries=settings.callback_tries,
+        retry_s=settings.callback_retry_s,
+        ring_s=settings.callback_ring_s,
+        wrapup_s=settings.desk_wrapup_s,
+        sync_records=sync_records,
+    )
+    consultation = [d.code for d in load_desk_table(settings).of_kind("consultation")]
+    run_callbacks(placer, settings.callback_poll_s, stop, consultation)
+
+
 def check_desk_skills(settings: Settings, desks: list[Desk]) -> None:
-    """Refuse to start while a consultation desk's staff leave a menu topic unanswered (desks/skills.py):
-    the staff table may have changed since the skills were loaded. The connection is closed again before
-    any helper or worker is forked."""
+    """Refuse to start while a desk has nobody on its roster (desks/staffed.py) or a consultation desk's
+    staff leave a menu topic unanswered (desks/skills.py): the staff table may have changed since the
+    region was loaded. The connection is closed again before any helper or worker is forked."""
     consultation = [d.code for d in desks if d.kind == "consultation"]
-    if not consultation:
+    if not desks:
         return
     db = make_engine(settings.db_url)
     try:
         with Session(db) as session:
-            check_topics(session, consultation, "staff_skills")
+            # A desk nobody is rostered at could never answer (desks/staffed.py).
+            check_desks_staffed(session, {d.code: d.kind for d in desks}, "staff and roster")
+            if consultation:
+                check_topics(session, consultation, "staff_skills")
     finally:
         db.dispose()
 

@@ -17,9 +17,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from siaga.db import make_engine
-from siaga.settings import Settings
-from siaga.settings import load as load_settings
+from kernel.db import make_engine
+from kernel.settings import Settings
 from web import session_http
 from web.calls import http as calls_http
 from web.calls.services import CallsService
@@ -59,7 +58,7 @@ def build_services(
         rosters=RosterService(places),
         coverage=CoverageService(places),
         maps=MapRenderer(places),
-        directory=DirectoryService(places, registrations or Registrations.from_settings(settings)),
+        directory=DirectoryService(places, registrations or Registrations.unknown()),
         calls=CallsService(places),
         fragments=FragmentCache(),
     )
@@ -83,11 +82,6 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         app.include_router(module.api, prefix="/api")
     _error_handlers(app)
     return app
-
-
-def app_from_environment() -> FastAPI:
-    """For `siaga web --workers N`: each worker process reads the settings the parent put in SIAGA_*."""
-    return serving(create_app(load_settings()))
 
 
 def serving(app: FastAPI) -> FastAPI:

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from siaga.settings import Settings
+from kernel.settings import Settings
 from web.access import Principal, csrf_matches, session_principal
 from web.calls.services import CallsService
 from web.coverage.mapsvg import MapRenderer

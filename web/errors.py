@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from siaga.dataerrors import DataError
+from kernel.dataerrors import DataError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from siaga.db import Base
+from kernel.db import Base
 
 WEB_ROLES = ("admin", "supervisor", "viewer")
 

@@ -1,6 +1,6 @@
 """Facilities and areas as the console needs them: which kabupaten and kecamatan each facility is in.
 
-Loaded once when the app starts, from the database through `siaga.engine.load_areas` and
+Loaded once when the app starts, from the database through `geo.store.load_areas` and
 `load_facilities` (the engine's own seams), so the console and the engine agree on every place.
 A facility's kabupaten is the kabupaten-level ancestor of its area (normally the parent of its
 kecamatan); it decides who may see and edit the facility.
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from geo.areas import Area, AreaIndex
 from geo.facilities import Facility
-from siaga.engine import load_areas, load_facilities
-from siaga.settings import Settings
+from geo.store import load_areas, load_facilities
+from kernel.settings import Settings
 
 
 @dataclass(frozen=True)

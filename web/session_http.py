@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from siaga.settings import Settings, SettingsError
+from kernel.settings import Settings, SettingsError
 from web import access, audit
 from web.access import csrf_matches
 from web.deps import SESSION_COOKIE, Db, Svc, User, Writer

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from siaga.db import Base
+from kernel.db import Base
 
 
 class CallRecord(Base):
@@ -45,6 +45,13 @@ class CallRecord(Base):
     queue_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     overflow_path: Mapped[str] = mapped_column(String(300), default="")
     abandoned_in_queue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Callbacks (desks/callbacks.py): when the caller asked to be called back, when the first try went out,
+    # when the caller answered one, and how many tries were made. Kept in step with the callback_request
+    # table by the engine's callback helper.
+    callback_requested: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    callback_placed: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    callback_answered: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    callback_tries: Mapped[int] = mapped_column(Integer, default=0)
 
     attempts: Mapped[list[CallAttempt]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallAttempt.n"

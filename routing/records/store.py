@@ -7,12 +7,14 @@ Events touch disjoint columns (the plan's versus the outcome's), so they may arr
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from desks.callbacks import CallbackSummary
 from desks.topics import desk_of_queue
 from routing.records.model import CallAttempt, CallRecord
 
@@ -119,6 +121,8 @@ def apply_outcome(session: Session, event: dict[str, Any]) -> None:
         # The caller hung up first: before anyone was rung (during the IVR) or while a phone was ringing.
         caller_left = not attempts or attempts[-1]["dial_status"] in ("CANCEL", "", "ABANDON")
         row.outcome = "abandoned" if caller_left else "unanswered"
+        if attempts and attempts[-1]["dial_status"] == "CALLBACK":
+            row.outcome = "callback"  # left the queue asking to be called back (desks/callbacks.py)
         row.answered_by = row.answered_facility = None
         row.answered_attempt = None
         row.time_to_answer_s = None
@@ -134,6 +138,42 @@ def _desk_fields(row: CallRecord, attempts: list[dict[str, Any]]) -> None:
     row.abandoned_in_queue = (
         bool(queued) and attempts[-1] is queued[-1] and queued[-1]["dial_status"] == "ABANDON"
     )
+
+
+def set_callback_fields(
+    session: Session,
+    call_id: str,
+    *,
+    requested: datetime | None,
+    placed: datetime | None,
+    answered: datetime | None,
+    tries: int,
+) -> bool:
+    """The call's callback columns (UTC, naive like every time here); False while the call has no record
+    yet (the record writer may take the call after its callback request), so the caller tries again."""
+    row = session.scalars(select(CallRecord).where(CallRecord.call_id == call_id)).one_or_none()
+    if row is None:
+        return False
+    row.callback_requested, row.callback_placed, row.callback_answered = requested, placed, answered
+    row.callback_tries = tries
+    return True
+
+
+def apply_callbacks(session: Session, summaries: Iterable[CallbackSummary]) -> list[CallbackSummary]:
+    """Copy each callback's summary (desks/callback_store.py) onto its call record; the ones done (a call
+    whose record is not written yet is left for the next round)."""
+    return [
+        summary
+        for summary in summaries
+        if set_callback_fields(
+            session,
+            summary.call_id,
+            requested=summary.requested_at,
+            placed=summary.placed_at,
+            answered=summary.answered_at,
+            tries=summary.tries,
+        )
+    ]
 
 
 APPLY = {"plan": apply_plan, "outcome": apply_outcome}

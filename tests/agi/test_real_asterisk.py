@@ -18,8 +18,8 @@ import pytest
 from agi.outcome import first_keys, pending_keys_expression
 from agi.protocol import AgiSession, quote_argument
 from agi.testing import FakeAsterisk, FakeCallResult
-from siaga.asterisk import Asterisk, AsteriskConfig, render_config
-from siaga.settings import Settings
+from kernel.settings import Settings
+from lab.asterisk import Asterisk, AsteriskConfig, render_config
 
 pytestmark = pytest.mark.telephony
 

@@ -24,15 +24,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from desks.staffing import DeskCall
 from geo.facilities import Facility
 from geo.store import write_facilities
+from kernel.db import make_engine
 from routing.records.model import CallRecord
 from shifts.roster import Duty, Leave, Roster
 from shifts.roster_csv import AssignmentRow, ParsedRoster, StaffRow
 from shifts.store import add_leave, write_roster
 from shifts.templates import DEFAULT_SHIFTS
-from siaga.db import make_engine
+from staffing.report import DeskCall
 
 ZONE = "Asia/Makassar"
 WITA = ZoneInfo(ZONE)
@@ -82,7 +82,7 @@ def answered(at: datetime, answer_s: float, handle_s: float) -> DeskCall:
 
 
 def desk_calls() -> list[DeskCall]:
-    """The desk's calls of the scenario, as `desks.store` reads them."""
+    """The desk's calls of the scenario, as `staffing.store` reads them."""
     calls = []
     for monday in (FIRST, SECOND_MONDAY):
         for i in range(35):

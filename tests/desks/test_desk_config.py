@@ -9,8 +9,8 @@ import pytest
 from desks.config import Desk, load_desks, parse_desks_csv
 from desks.members import Member, member_changes, wanted_members
 from geo.facilities import Facility
+from kernel.dataerrors import DataError
 from shifts.roster import Duty, build_snapshot
-from siaga.dataerrors import DataError
 
 FACILITIES = [
     Facility("psc-kota", "PSC 119 Kota", "dispatch", -6.99, 110.41, "33.74.07", "Asia/Jakarta", ("33.74",)),

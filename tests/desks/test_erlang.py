@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from desks.erlang import (
+from staffing.erlang import (
     agents_needed,
     average_speed_of_answer,
     erlang_b,

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from desks.erlang import agents_needed, service_level
-from desks.staffing import (
+from shifts.store import set_facility_shifts
+from shifts.templates import DEFAULT_SHIFTS, ShiftTemplate
+from staffing.erlang import agents_needed, service_level
+from staffing.report import (
     Cell,
     DeskCall,
     Period,
@@ -23,9 +25,7 @@ from desks.staffing import (
     resolve_period,
     staffing_table,
 )
-from desks.store import desk_shifts, desk_staffing, find_desk
-from shifts.store import set_facility_shifts
-from shifts.templates import DEFAULT_SHIFTS, ShiftTemplate
+from staffing.store import desk_shifts, desk_staffing, find_desk
 from tests.desks.builders import (
     CONSULTATION,
     DESK,

@@ -16,13 +16,13 @@ from desks.members import Member, wanted_members
 from desks.skills import check_topics, read_skills, skills_from_staff_csv, write_skills
 from desks.topics import ALL_SKILLS, desk_of_queue, format_skills, parse_skills, topic_queue, uncovered_topics
 from geo.facilities import Facility
+from kernel.dataerrors import DataError
+from kernel.db import make_engine
 from routing.plan import CallContext, LocationFacts
 from routing.router import Router, RoutingPolicy
 from shifts.roster import Duty, build_snapshot
 from shifts.roster_csv import ParsedRoster, StaffRow
 from shifts.store import write_roster
-from siaga.dataerrors import DataError
-from siaga.db import make_engine
 from tests.routing.builders import FACILITIES, toy_tables
 from tests.unit.builders import FixedRoster, at, duty, toy_region
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from geo.importers import import_areas, import_callers, import_facilities
-from geo.synthetic import SyntheticSpec, generate
-from siaga.db import make_engine
+from kernel.db import make_engine
+from lab.synthetic import SyntheticSpec, generate
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from geo.importers import ImportRejected, import_areas
 from geo.model import AreaRow
 from geo.progress import ImportReport
 from geo.store import read_areas
-from siaga.db import make_engine
+from kernel.db import make_engine
 from tests.geo.conftest import feature, square, write_collection
 
 BOWTIE = {

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from geo.importers import import_areas, import_callers, import_facilities
 from geo.store import read_areas, read_callers, read_facilities
-from siaga.db import make_engine
+from kernel.db import make_engine
 from tests.geo.conftest import feature, square, write_collection
 
 BOM = b"\xef\xbb\xbf"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from geo.callers import normalise_number
 from geo.importers import ImportRejected, import_areas, import_callers, import_facilities
 from geo.store import read_callers, read_facilities
-from siaga.db import make_engine
+from kernel.db import make_engine
 from tests.geo.conftest import feature, square, write_collection
 
 HEADER = "code,name,kind,lat,lon,area_code,timezone,service_area\n"

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from geo.areas import AreaIndex, load_areas_geojson
+from kernel.settings import REPO_ROOT, SAMPLE_REGION
 from routing.tables import load_location_tables
-from siaga.settings import REPO_ROOT, SAMPLE_REGION
 
 BOM = b"\xef\xbb\xbf"
 
@@ -89,7 +89,7 @@ def test_a_file_without_its_columns_still_stops_the_engine(
     tmp_path: Path, areas: AreaIndex, facilities: set[str]
 ) -> None:
     """A wrong file is a configuration mistake, not a bad line: refusing it beats routing without it."""
-    from siaga.dataerrors import DataError
+    from kernel.dataerrors import DataError
 
     wrong = tmp_path / "did.csv"
     wrong.write_text("number,where\n0246717001,pkm-gayamsari\n", encoding="utf-8")

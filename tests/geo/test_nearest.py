@@ -7,11 +7,20 @@ from pathlib import Path
 
 import pytest
 
+import geo.nearest as nearest_module
 from geo.distance import ellipsoid_m, geodesic_m, rank_facilities
 from geo.facilities import Facility, load_facilities_csv
 from geo.nearest import FacilityIndex
 
 EMERGENCY = ("puskesmas", "ambulance")
+
+
+@pytest.fixture(params=["tree", "scan"])
+def search(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of finding the nearest, each forced whatever the size of the test data: through the tree
+    with a growing cap, and by measuring a small set whole."""
+    monkeypatch.setattr(nearest_module, "_SCAN_ALL_MAX", 0 if request.param == "tree" else 10**6)
+    return str(request.param)
 
 
 def _signature(ranked: list) -> list[tuple[str, bool]]:  # type: ignore[type-arg]
@@ -31,7 +40,7 @@ def test_vincenty_agrees_with_geopy_to_a_millimetre() -> None:
     )  # nearly antipodal
 
 
-def test_index_ranks_like_the_definition_across_a_country(small_country: Path) -> None:
+def test_index_ranks_like_the_definition_across_a_country(small_country: Path, search: str) -> None:
     facilities = load_facilities_csv(small_country / "facilities.csv")
     index = FacilityIndex(facilities)
     rng = random.Random(11)
@@ -48,6 +57,27 @@ def test_index_ranks_like_the_definition_across_a_country(small_country: Path) -
         for a, b in zip(fast, slow, strict=True):
             assert abs(a.distance_m - b.distance_m) < 1e-3
     assert serving_checked > 10
+
+
+def test_the_reserve_holds_every_facility_the_longer_ranking_would_add(
+    small_country: Path, search: str
+) -> None:
+    facilities = load_facilities_csv(small_country / "facilities.csv")
+    index = FacilityIndex(facilities)
+    rng = random.Random(12)
+    emergency = [f for f in facilities if f.kind in EMERGENCY]
+    for _ in range(200):
+        home = rng.choice(emergency)
+        lat, lon = home.lat + rng.uniform(-0.3, 0.3), home.lon + rng.uniform(-0.3, 0.3)
+        codes = set(home.service_area) if rng.random() < 0.3 else set()
+        limit = rng.choice([1, 3, 6])
+        first, reserve = index.rank_with_reserve(lat, lon, EMERGENCY, codes, limit, 12)
+        assert _signature(first) == _signature(index.rank(lat, lon, EMERGENCY, codes, limit))
+        longer = index.rank(lat, lon, EMERGENCY, codes, 12)
+        held = {f.code for f in reserve}
+        assert {r.facility.code for r in longer[limit:]} <= held
+        assert not held & {r.facility.code for r in first}
+        assert len(held) <= 2 * 12  # a few more than needed, not the whole country
 
 
 def _pkm(
@@ -69,7 +99,7 @@ def test_serving_facilities_come_first_even_when_farther() -> None:
     assert [r.facility.code for r in index.rank(-7.0, 110.34, ("puskesmas",), {"33.74.01"}, 1)] == ["home"]
 
 
-def test_few_facilities_of_a_kind_far_points_and_limit_zero() -> None:
+def test_few_facilities_of_a_kind_far_points_and_limit_zero(search: str) -> None:
     facilities = [_pkm(f"p{i}", -7.0 + i * 0.01, 110.3 + i * 0.02) for i in range(30)]
     facilities.append(_pkm("desk", -6.2, 106.8, kind="consultation"))
     index = FacilityIndex(facilities)

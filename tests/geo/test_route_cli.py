@@ -107,6 +107,7 @@ def test_an_area_with_no_one_on_duty_goes_to_the_dispatcher(
         ("areas", "areas.geojson"),
         ("facilities", "facilities.csv"),
         ("callers", "callers.csv"),
+        ("desks", "desks.csv"),  # region data in the database (issue 15), as the sample load does
     ):
         assert _run(capsys, "import", what, str(sample / name), "--data-dir", str(tmp_path))[0] == 0
     code, out, _ = _run(

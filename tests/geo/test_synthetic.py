@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from geo.areas import load_areas_geojson
 from geo.store import read_facilities
-from geo.synthetic import SyntheticSpec, allocate, generate, zone_for
+from lab.synthetic import SyntheticSpec, allocate, generate, zone_for
 
 
 def _features(path: Path) -> list[dict]:

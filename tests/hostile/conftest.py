@@ -1,6 +1,6 @@
 """A shipped-configuration Asterisk (and engine) for hostile traffic, plus what the tests read back.
 
-The stack is siaga's own (`siaga.stack.Stack` → `siaga.pbx.start_asterisk` → `siaga.asterisk.render_config`
+The stack is siaga's own (`lab.stack.Stack` → `lab.pbx.start_asterisk` → `lab.asterisk.render_config`
 from config/asterisk and dialplans/), with every operator of the sample staff as an endpoint, on free
 loopback ports in a temporary data directory, like tests/telephony: nothing here touches a developer's
 running system or the default ports.
@@ -23,13 +23,13 @@ import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 from sqlalchemy.orm import Session
 
+from kernel.db import make_engine
+from kernel.settings import Settings
+from lab.asterisk import DIALPLANS
+from lab.sample import load_sample_places, sample_staff
+from lab.stack import Stack
 from shifts.roster_csv import ParsedRoster
 from shifts.store import write_roster
-from siaga.asterisk import DIALPLANS
-from siaga.db import make_engine
-from siaga.sample import load_sample_places, sample_staff
-from siaga.settings import Settings
-from siaga.stack import Stack
 from softphone.bots import Bot
 from tests.hostile.sip import SipTarget
 from tests.telephony.conftest import GAYAMSARI_HOUSE, CallLab, lab_settings

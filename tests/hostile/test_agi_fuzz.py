@@ -33,8 +33,8 @@ from agi.route import context_from_env, context_from_session, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
 from agi.testing import FakeAsterisk, separate_app_args, split_agi_command
+from kernel.catalogue import SERVICES
 from routing.router import Router, RoutingPolicy
-from routing.services import SERVICES
 from tests.routing.builders import FACILITIES, toy_tables
 from tests.unit.builders import FixedRoster, at, duty, toy_region
 

@@ -8,9 +8,9 @@ all-or-nothing by design: for them "keep the good rows" means a file whose only 
 BOM, CRLF line ends) is accepted whole.
 
 Each importer is read the way its command reads it: the geo parsers and the location tables take the
-path; `siaga roster import` decodes the file as UTF-8 with an optional BOM (shifts/cli.py cmd_import);
-`siaga replay` as UTF-8 (siaga/replay.py replay reads utf-8-sig; here plain UTF-8, so read_calls must drop a
-BOM itself).
+path; `siaga roster import` decodes the file as UTF-8 with an optional BOM (siaga/commands/shifts.py
+cmd_import); `siaga replay` as UTF-8 (lab/replay.py replay reads utf-8-sig; here plain UTF-8, so
+read_calls must drop a BOM itself).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from geo.areas import parse_area_features, read_feature_collection
 from geo.callers import normalise_number, parse_callers_csv
 from geo.facilities import parse_facilities_csv
 from geo.importers import import_areas, import_callers, import_facilities
+from kernel.db import make_engine
+from kernel.settings import REPO_ROOT, SAMPLE_REGION
+from lab.replay import read_calls
 from routing.tables import load_area_codes, load_dids, load_kode_pos
 from shifts.roster_csv import parse_roster_csv
-from siaga.db import make_engine
-from siaga.replay import read_calls
-from siaga.settings import REPO_ROOT, SAMPLE_REGION
 
 SAMPLE_AREAS = json.loads((SAMPLE_REGION / "areas.geojson").read_text(encoding="utf-8"))
 AREA_CODES = {f["properties"]["code"] for f in SAMPLE_AREAS["features"]}
@@ -107,7 +107,7 @@ def _area_codes(path: Path) -> Outcome:
 
 def _roster(path: Path) -> Outcome:
     try:
-        text = path.read_text(encoding="utf-8-sig")  # as shifts/cli.py cmd_import reads it
+        text = path.read_text(encoding="utf-8-sig")  # as siaga/commands/shifts.py cmd_import reads it
     except UnicodeDecodeError as exc:
         raise ValueError(f"cannot read {path}: {exc}") from exc
     parsed = parse_roster_csv(text, str(path), ZONES, {})

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 
-from siaga.asterisk import Asterisk
-from siaga.settings import Settings
-from siaga.sipp import free_udp_port
+from kernel.settings import Settings
+from lab.asterisk import Asterisk
+from lab.sipp import free_udp_port
 from tests.hostile.conftest import (
     OPERATOR_CONTEXT,
     HostileLab,
@@ -247,13 +247,13 @@ def test_the_scanner_ran_its_dictionary_on_every_target(scan_lab: HostileLab, sc
 
 
 def test_scanner_cracks_no_operator_endpoint(scan: Scan) -> None:
-    """Every endpoint has its own random secret (siaga.sipsecrets): no dictionary holds it."""
+    """Every endpoint has its own random secret (shifts.sipsecrets): no dictionary holds it."""
     assert not scan.cracked, f"svcrack registered as {scan.cracked}"
 
 
 def test_the_scan_left_no_registered_contact(scan_lab: HostileLab, scan: Scan) -> None:
     """A cracked password is a registration: the operator's calls would ring the attacker's phone."""
-    # (Skips the table's header line, which siaga.asterisk's parser counts as a contact: see above.)
+    # (Skips the table's header line, which lab.asterisk's parser counts as a contact: see above.)
     contacts = {c for c in scan_lab.stack.asterisk.registered_endpoints() if not c.startswith("<")}
     assert not contacts, f"the scan left registered contacts: {sorted(contacts)}"
 

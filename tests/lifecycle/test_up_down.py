@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from siaga.sipp import free_udp_port, place_calls
+from lab.sipp import free_udp_port, place_calls
 from softphone.bots import answered_by, read_events
 from tests.telephony.conftest import free_tcp_port
 

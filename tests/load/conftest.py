@@ -1,6 +1,6 @@
 """The real chain under load: our Asterisk, the engine (`siaga serve`), SIPp callers and SIPp phones.
 
-One lab per module (`siaga.loadlab`), in a temporary data directory on free loopback ports, with the
+One lab per module (`lab.loadlab`), in a temporary data directory on free loopback ports, with the
 sample region and its week roster, every operator's phone a SIPp UAS, Asterisk's resolver a loopback
 listener that never answers. One facility's phone is a UAS of its own that rings and never answers, so
 a test can make it vanish while it rings.
@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from siaga.db import make_engine
+from kernel.db import make_engine
+from kernel.settings import Settings
+from lab.loadcalls import LoadCall, make_load_calls
+from lab.loadlab import DeadResolver, LoadLab, LoadResult, lab_settings, now_utc
+from lab.sample import load_sample_roster, week_start
+from lab.sipp import SCENARIOS, free_udp_port
 from siaga.engine import build_router
-from siaga.loadcalls import LoadCall, make_load_calls
-from siaga.loadlab import DeadResolver, LoadLab, LoadResult, lab_settings, now_utc
-from siaga.sample import load_sample_roster, week_start
-from siaga.settings import Settings
-from siaga.sipp import SCENARIOS, free_udp_port
 from tests.telephony.conftest import free_tcp_port
 
 

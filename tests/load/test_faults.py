@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from siaga.loadlab import LoadResult
+from lab.loadlab import LoadResult
 from tests.load.conftest import Load
 
 RATE = 10
@@ -141,7 +141,7 @@ def test_asterisk_restarted_with_reports_waiting_in_astdb(load: Load) -> None:
     engine = load.lab.engine
     engine.stop()
     batch = load.calls(30)
-    sipp_run_since = __import__("siaga.loadlab", fromlist=["now_utc"]).now_utc()
+    sipp_run_since = __import__("lab.loadlab", fromlist=["now_utc"]).now_utc()
     sipp = load.lab.place(batch, RATE)
     waiting = load.pending_reports()
     assert "30 results found" in waiting, waiting

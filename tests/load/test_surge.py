@@ -30,8 +30,8 @@ def test_no_attempt_times_out_except_at_the_phone_that_never_answers(load: Load)
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from kernel.db import make_engine
     from routing.records.model import CallAttempt, CallRecord
-    from siaga.db import make_engine
 
     calls = load.calls(100)
     result = load.run(calls, rate=20)

@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from geo.store import facility_zones
+from kernel.db import make_engine
+from kernel.settings import SAMPLE_REGION, Settings
+from lab.sample import load_sample_places, sample_staff
+from lab.stack import Stack
 from shifts.roster_csv import ParsedRoster, parse_roster_csv
 from shifts.store import known_staff, write_roster
-from siaga.db import make_engine
-from siaga.engine import facility_zones
-from siaga.sample import load_sample_places, sample_staff
-from siaga.settings import SAMPLE_REGION, Settings
-from siaga.stack import Stack
 from softphone.bots import Bot
 from tests.telephony.conftest import lab_settings
 

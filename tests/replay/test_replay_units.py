@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from kernel.settings import SAMPLE_REGION
+from lab.replay import ReplayCall, Row, judge, read_calls, summary, table
 from routing.records.model import CallRecord
-from siaga.replay import ReplayCall, Row, judge, read_calls, summary, table
-from siaga.settings import SAMPLE_REGION
 
 
 def test_the_shipped_lists_parse() -> None:

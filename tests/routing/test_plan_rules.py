@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from geo.facilities import Facility
+from kernel.catalogue import SERVICES
 from routing.plan import CallContext, Location, LocationFacts
 from routing.router import Router, RoutingPolicy
-from routing.services import SERVICES
 from tests.routing.builders import FACILITIES, toy_tables
 from tests.unit.builders import FixedRoster, at, duty, toy_region
 

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
+from kernel.db import make_engine
 from routing.plan import CallContext, Location
 from routing.records.explain import explain
 from routing.records.report import ReportError, outcome_event, parse_report, plan_event
 from routing.records.store import apply_event, find_call
 from routing.records.writer import RecordKeeper, RecordSpool, RecordWriter, records_engine
 from routing.router import Router, RoutingPolicy
-from siaga.db import make_engine
 from tests.routing.builders import FACILITIES, toy_tables
 from tests.unit.builders import FixedRoster, at, duty, toy_region
 
@@ -293,7 +293,7 @@ def test_a_writer_pass_while_a_spool_file_is_being_opened_loses_nothing(
 
 def test_each_database_has_its_own_spool_folder(tmp_path: Path) -> None:
     """Records spooled for one database and left at `siaga down` must never be written into another."""
-    from siaga.settings import Settings
+    from kernel.settings import Settings
 
     first = Settings(data_dir=tmp_path)
     second = Settings(data_dir=tmp_path, db=f"sqlite:///{tmp_path / 'other.db'}")

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from kernel.db import make_engine
 from shifts.importing import ImportResult, import_roster
 from shifts.roster import Duty, StaffMember
 from shifts.templates import DEFAULT_SHIFTS
-from siaga.db import make_engine
 
 WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from kernel.settings import SAMPLE_REGION
+from lab.sample import sample_staff
 from shifts.roster_csv import parse_roster_csv
-from siaga.sample import sample_staff
-from siaga.settings import SAMPLE_REGION
 from tests.shifts.builders import ZONES
 
 

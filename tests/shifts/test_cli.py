@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.db import make_engine
 from shifts.model import Assignment, Staff
 from siaga.cli import main
-from siaga.db import make_engine
 
 
 class Siaga:

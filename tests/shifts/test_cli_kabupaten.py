@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from geo.areas import Area
 from geo.facilities import Facility
 from geo.store import write_areas, write_facilities
+from kernel.db import make_engine
 from shifts.roster_csv import ParsedRoster, StaffRow
 from shifts.store import write_roster
-from siaga.db import make_engine
 from tests.shifts.test_cli import Siaga, siaga, write  # noqa: F401  (the sample-region fixture)
 
 OTHER_FACILITY, OTHER_STAFF = "pkm-ungaran", "pkm-ungaran-op1"

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from routing.services import SERVICES
+from kernel.catalogue import SERVICES
 from shifts.coverage import coverage_gaps, merge, uncovered
 from shifts.roster import Roster, Swap
 from tests.shifts.builders import FACILITIES, at, duty, person

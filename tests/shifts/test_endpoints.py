@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from kernel.dataerrors import DataError
+from kernel.settings import SAMPLE_REGION
+from lab.sample import sample_staff
 from shifts.endpoints import endpoint_problem
 from shifts.roster_csv import parse_roster_csv
-from siaga.dataerrors import DataError
-from siaga.sample import sample_staff
-from siaga.settings import SAMPLE_REGION
 from tests.shifts.builders import ZONES
 
 HOSTILE = [

@@ -4,9 +4,9 @@ from datetime import time, timedelta
 
 import pytest
 
+from kernel.dataerrors import DataError
 from shifts.roster_csv import StaffRow, parse_roster_csv
 from shifts.templates import ShiftTemplate
-from siaga.dataerrors import DataError
 from tests.shifts.builders import ZONES
 
 KNOWN = {

@@ -18,12 +18,12 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecution
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from routing.services import SERVICES
+from kernel.catalogue import SERVICES
+from kernel.db import make_engine
 from shifts.jobs import CLAIMED_ELSEWHERE, JobContext, claim, coverage_check, roster_summary
 from shifts.model import JobRun
-from shifts.scheduler import COVERAGE_JOB, RosterScheduler, Timing, stored_jobs
 from shifts.store import RosterSource, add_leave
-from siaga.db import make_engine
+from siaga.scheduler import COVERAGE_JOB, RosterScheduler, Timing, stored_jobs
 from tests.shifts.builders import FACILITIES, load, roster_db
 
 SOON = timedelta(seconds=1.5)

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.dataerrors import DataError
 from shifts.model import Assignment
 from shifts.roster import on_duty
 from shifts.store import RosterSource, add_leave, add_swap, load_duties, load_snapshot, next_boundary
-from siaga.dataerrors import DataError
 from tests.shifts.builders import ZONES, at, load, roster_db
 
 WEEK = (

@@ -1,6 +1,6 @@
 """A private Asterisk for the softphone tests, plus SIPp helpers to place calls through it.
 
-It is siaga's own Asterisk runner (siaga.asterisk) on a free port, with the rig's dialplan added, so the
+It is siaga's own Asterisk runner (lab.asterisk) on a free port, with the rig's dialplan added, so the
 softphone is tested against the same Asterisk set-up the product uses.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from siaga.asterisk import Asterisk, AsteriskConfig, AsteriskError, OperatorAccount, render_config
-from siaga.sipp import free_udp_port
+from lab.asterisk import Asterisk, AsteriskConfig, AsteriskError, OperatorAccount, render_config
+from lab.sipp import free_udp_port
 
 ASTERISK_ROOT = Path(os.environ.get("SIAGA_ASTERISK_ROOT", "/var/cache/siaga/asterisk-root"))
 DIAL_TIMEOUT_S = 4

@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from geo.store import facility_zones
+from kernel.db import make_engine
+from kernel.settings import SAMPLE_REGION, Settings
+from lab.sample import load_sample_places, sample_staff
+from lab.sipp import free_udp_port, place_calls
+from lab.stack import Stack
 from routing.records.model import CallRecord
 from routing.records.store import recent_calls
 from shifts.roster_csv import ParsedRoster, parse_roster_csv
 from shifts.store import known_staff, write_roster
-from siaga.db import make_engine
-from siaga.engine import facility_zones
-from siaga.sample import load_sample_places, sample_staff
-from siaga.settings import SAMPLE_REGION, Settings
-from siaga.sipp import free_udp_port, place_calls
-from siaga.stack import Stack
 from softphone.bots import Bot, answered_by, read_events
 from tests.telephony.rtp_events import dtmf_pcap
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from siaga.asterisk import run_user_ids
+from lab.asterisk import run_user_ids
 from tests.telephony.conftest import NEAREST, CallLab
 
 pytestmark = pytest.mark.telephony

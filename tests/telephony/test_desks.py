@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from geo.store import facility_zones
+from kernel.db import make_engine
+from lab.sipp import place_calls
 from shifts.roster_csv import parse_roster_csv
 from shifts.store import known_staff, write_roster
-from siaga.db import make_engine
-from siaga.engine import facility_zones
-from siaga.sipp import place_calls
 from softphone.bots import read_events
 from tests.telephony.conftest import DESK, DESK_COLLEAGUES, DISPATCHER, GAYAMSARI_HOUSE, CallLab, CallSummary
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from desks.skills import write_skills
 from desks.topics import topic_queue
-from siaga.db import make_engine
+from kernel.db import make_engine
 from tests.telephony.conftest import DOCTORS, CallLab
 
 pytestmark = pytest.mark.telephony

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from siaga.sipsecrets import endpoint_passwords
+from shifts.sipsecrets import endpoint_passwords
 from softphone.bots import read_events
 from softphone.events import Event
 from softphone.phone import Softphone

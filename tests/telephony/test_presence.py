@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from siaga.sipsecrets import endpoint_passwords
+from shifts.sipsecrets import endpoint_passwords
 from softphone.cli import run_command
 from softphone.events import Event
 from softphone.keys import parse_line

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from siaga.sipp import place_calls
+from lab.sipp import place_calls
 from tests.telephony.conftest import SECOND, CallLab
 
 pytestmark = pytest.mark.telephony

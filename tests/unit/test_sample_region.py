@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from geo.region import load_region
+from kernel.db import make_engine
+from kernel.settings import SAMPLE_REGION
+from lab.sample import load_sample_roster
 from shifts.roster import on_duty
 from shifts.store import load_duties
-from siaga.db import make_engine
-from siaga.sample import load_sample_roster
-from siaga.settings import SAMPLE_REGION
 
 
 def test_sample_invariants_hold() -> None:

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
+from kernel.settings import SettingsError, load
 from routing.plan import dial_string
-from siaga.settings import SettingsError, load
 
 
 def test_precedence_defaults_file_environment_options(tmp_path: Path) -> None:

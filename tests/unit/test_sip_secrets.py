@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from shifts.roster_csv import ParsedRoster
-from shifts.store import write_roster
-from siaga.asterisk import (
+from kernel.db import make_engine
+from kernel.settings import KNOWN_OPERATOR_PASSWORD, Settings, SettingsError, load
+from lab.asterisk import (
     ASTERISK_CONF,
     Asterisk,
     AsteriskConfig,
@@ -26,13 +26,13 @@ from siaga.asterisk import (
     render_config,
     run_user_ids,
 )
+from lab.pbx import operator_accounts
+from lab.sample import sample_staff
+from lab.sipp import free_udp_port
+from shifts.roster_csv import ParsedRoster
+from shifts.sipsecrets import SecretsError, SecretStore, endpoint_passwords
+from shifts.store import write_roster
 from siaga.cli import main
-from siaga.db import make_engine
-from siaga.pbx import operator_accounts
-from siaga.sample import sample_staff
-from siaga.settings import KNOWN_OPERATOR_PASSWORD, Settings, SettingsError, load
-from siaga.sipp import free_udp_port
-from siaga.sipsecrets import SecretsError, SecretStore, endpoint_passwords
 from softphone.bots import BotFleet
 from softphone.cli import PASSWORDS_ENV, add_arguments, run
 

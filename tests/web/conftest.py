@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 from geo.areas import Area
 from geo.facilities import Facility
 from geo.store import write_areas, write_facilities
+from kernel.db import make_engine
+from kernel.settings import Settings
+from lab.sample import load_sample_roster, week_start
 from shifts.roster_csv import ParsedRoster, StaffRow
 from shifts.store import write_roster
-from siaga.db import make_engine
-from siaga.sample import load_sample_roster, week_start
-from siaga.settings import Settings
 from tests.web.browser import browser, page  # noqa: F401  (fixtures for the browser tests)
 from web.access import add_user
 from web.app import build_services, create_app

@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
+from geo.store import load_facilities
+from kernel.db import make_engine
+from kernel.settings import Settings
 from routing.plan import CallContext
 from routing.records.report import outcome_event, parse_report, plan_event
 from routing.records.store import apply_event
-from siaga.db import make_engine
-from siaga.engine import build_router, load_facilities
-from siaga.settings import Settings
+from siaga.engine import build_router
 
 WIB = ZoneInfo("Asia/Jakarta")
 # The Sunday before this week: the sample roster (loaded for this week) starts that day, and it is past.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from siaga.settings import Settings
+from kernel.settings import Settings
 
 SIAGA = str(Path(sys.executable).parent / "siaga")
 

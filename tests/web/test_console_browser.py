@@ -10,9 +10,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.db import make_engine
+from kernel.settings import Settings
 from shifts.model import Assignment
-from siaga.db import make_engine
-from siaga.settings import Settings
 from tests.web.browser import clear_of_shift_change, log_in, screenshot
 from tests.web.conftest import PASSWORDS, ServedApp
 from tests.web.test_api_calls import DAY, WIB, record_call

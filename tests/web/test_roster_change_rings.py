@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from siaga.db import make_engine
+from kernel.db import make_engine
 from tests.telephony.conftest import NEAREST, SECOND, CallLab, lab  # noqa: F401  (the lab fixture)
 from tests.web.browser import clear_of_shift_change, log_in
 from tests.web.conftest import ServedApp, free_port, no_asterisk

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from siaga.settings import Settings, SettingsError, load
+from kernel.settings import Settings, SettingsError, load
 from tests.web.conftest import PASSWORDS
 from web.app import build_services, create_app
 from web.directory.services import Registrations

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from desks.config import is_desk
-from desks.erlang import agents_needed
+from kernel.db import make_engine
+from kernel.settings import Settings
+from lab.sample import week_start
 from routing.records.model import CallRecord
 from shifts.model import Assignment
-from siaga.db import make_engine
-from siaga.sample import week_start
-from siaga.settings import Settings
+from staffing.erlang import agents_needed
 from tests.web.conftest import KOTA
 
 DESK = "psc119-semarang"

@@ -18,21 +18,13 @@ from sqlalchemy.orm import Session
 
 from geo.areas import Area
 from geo.facilities import Facility
-from routing.services import SERVICES
+from kernel.catalogue import COVERING_KINDS, SERVICES, answering_roles
 from shifts.coverage import Gap, coverage_gaps
 from shifts.roster import Duty, OnDutySnapshot
 from shifts.store import current_revision, load_roster, load_snapshot
 from shifts.templates import DEFAULT_SHIFTS
 from web.places import Places
 
-# Facilities that answer emergency calls decide whether a kecamatan is covered; a dispatch desk does not.
-COVERING_KINDS = frozenset(SERVICES["emergency"].facility_kinds)
-# Who counts as "on duty" for a facility: someone of a role one of its services needs (a midwife alone
-# does not answer 119), as `shifts.coverage` and the router decide it.
-ANSWERING_ROLES: dict[str, frozenset[str]] = {
-    kind: frozenset(role for s in SERVICES.values() if kind in s.facility_kinds for role in s.roles)
-    for kind in {k for s in SERVICES.values() for k in s.facility_kinds}
-}
 GAPS_AHEAD = timedelta(hours=12)
 KEPT_SNAPSHOTS = 32
 
@@ -46,8 +38,8 @@ class FacilityCover:
 
     @property
     def staffed(self) -> bool:
-        roles = ANSWERING_ROLES.get(self.facility.kind)
-        return any(roles is None or d.role in roles for d in self.on_duty)
+        roles = answering_roles(self.facility.kind)
+        return any(not roles or d.role in roles for d in self.on_duty)
 
     @property
     def counts(self) -> bool:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shifts.model import ROLES
+from kernel.catalogue import ROLES
 from web.access import Principal
 from web.deps import Db, Services, Svc, User, Writer
 from web.errors import InputError

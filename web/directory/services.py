@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel.catalogue import ROLES
 from shifts.endpoints import endpoint_problem
-from shifts.model import ROLES, Staff
-from shifts.store import bump_revision
-from siaga.asterisk import AsteriskError
-from siaga.pbx import asterisk_for
-from siaga.settings import Settings
+from shifts.model import Staff
+from shifts.store import add_staff, update_staff
 from web.audit import record
 from web.errors import FieldError, InputError, NotFound
 from web.places import Places
@@ -32,7 +30,12 @@ _STAFF_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 class Registrations:
-    """Which softphones are registered now; None when Asterisk cannot be asked."""
+    """Which softphones are registered now; None when Asterisk cannot be asked. `ask` comes from whoever
+    starts the console (`siaga.console`: our Asterisk's contacts); the console itself knows no PBX."""
+
+    @classmethod
+    def unknown(cls) -> Registrations:
+        return cls(lambda: None)
 
     def __init__(self, ask: Callable[[], set[str] | None], ttl_s: float = 5.0) -> None:
         self._ask = ask
@@ -40,21 +43,6 @@ class Registrations:
         self._lock = threading.Lock()
         self._at = float("-inf")
         self._value: set[str] | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Registrations:
-        asterisk = asterisk_for(settings)
-
-        def ask() -> set[str] | None:
-            if asterisk.pid() is None:
-                return None
-            try:
-                return asterisk.registered_endpoints()
-            except AsteriskError as exc:
-                log.warning("softphone registrations unknown: %s", exc)
-                return None
-
-        return cls(ask)
 
     def registered(self) -> set[str] | None:
         with self._lock:
@@ -177,9 +165,7 @@ class DirectoryService:
         if session.get(Staff, staff_id) is not None:
             raise InputError.one("staff_id", f"{staff_id!r} already exists")
         self._check(session, staff_id, name, role, endpoint, facility)
-        session.add(
-            Staff(id=staff_id, name=name.strip(), role=role, endpoint=endpoint, facility_code=facility)
-        )
+        add_staff(session, staff_id, name.strip(), role, endpoint, facility)
         after = {
             "staff_id": staff_id,
             "name": name.strip(),
@@ -188,7 +174,6 @@ class DirectoryService:
             "facility": facility,
         }
         record(session, actor, "staff-add", facility, f"new staff member {staff_id}", None, after)
-        bump_revision(session)
         return StaffView(staff_id, name.strip(), role, endpoint, facility, None)
 
     def update_staff(
@@ -217,11 +202,9 @@ class DirectoryService:
             "facility": facility if facility is not None else (staff.facility_code or ""),
         }
         self._check(session, staff_id, after["name"], after["role"], after["endpoint"], after["facility"])
-        staff.name, staff.role, staff.endpoint = after["name"], after["role"], after["endpoint"]
-        staff.facility_code = after["facility"]
+        update_staff(session, staff, after["name"], after["role"], after["endpoint"], after["facility"])
         changed = ", ".join(k for k in after if after[k] != before[k]) or "nothing"
         record(
             session, actor, "staff-edit", staff.facility_code, f"{staff_id}: {changed} changed", before, after
         )
-        bump_revision(session)  # the engine's snapshot carries names, roles and endpoints
         return StaffView(staff_id, staff.name, staff.role, staff.endpoint, staff.facility_code, None)

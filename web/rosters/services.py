@@ -20,18 +20,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kernel.dataerrors import DataError
 from shifts.export import roster_csv
 from shifts.importing import check_import
 from shifts.model import Assignment, Staff
 from shifts.roster_csv import AssignmentRow, ParsedRoster, StaffRow, parse_roster_csv
-from shifts.rotation import month_slots, rotate_month
+from shifts.rotation import month_slots, rotate_month, rotating_staff
 from shifts.scope import RosterBounds
 from shifts.store import (
     add_swap,
-    bump_revision,
+    delete_assignments,
     exceptions_between,
     facility_templates,
     iter_assignments,
@@ -40,7 +41,6 @@ from shifts.store import (
     write_roster,
 )
 from shifts.templates import ShiftTemplate, shifts_for, zone_label
-from siaga.dataerrors import DataError
 from web.audit import record
 from web.errors import FieldError, InputError, NotFound
 from web.places import Places
@@ -356,9 +356,7 @@ class RosterService:
         ]
 
     def _delete(self, session: Session, assignments: list[Assignment]) -> None:
-        if assignments:
-            session.execute(delete(Assignment).where(Assignment.id.in_([a.id for a in assignments])))
-            session.flush()
+        delete_assignments(session, [a.id for a in assignments])
 
     # -- edits -----------------------------------------------------------------------------------------
 
@@ -396,7 +394,6 @@ class RosterService:
             raise NotFound(f"no assignment {assignment_id}")
         before = _snapshot(a)
         self._delete(session, [a])
-        bump_revision(session)
         record(session, actor, "remove", a.facility_code, f"{a.staff_id} off {_label(a)}", before, None)
         return before
 
@@ -464,9 +461,11 @@ class RosterService:
         """Replace a month of one facility's roster with `shifts.rotation.rotate_month` (fair turns, rest
         between shifts kept). Returns (assignments written, shifts left unfilled)."""
         self.facility(facility_code)
-        if staff_ids is None:
-            query = select(Staff.id).where(Staff.facility_code == facility_code).order_by(Staff.id)
-            staff_ids = list(session.scalars(query))
+        if staff_ids is None:  # as `siaga roster fill` chooses: the roles that answer there
+            query = select(Staff.id, Staff.role).where(Staff.facility_code == facility_code)
+            query = query.order_by(Staff.id)
+            kind = self.places.facilities[facility_code].kind
+            staff_ids = rotating_staff(kind, [(row.id, row.role) for row in session.execute(query)])
         if not staff_ids:
             raise InputError.one("staff_ids", f"{facility_code} has no staff to rotate")
         if len(set(staff_ids)) != len(staff_ids):

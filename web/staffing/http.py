@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from desks.staffing import DEFAULT_TARGET, StaffingTable
+from staffing.report import DEFAULT_TARGET, StaffingTable
 from web.deps import Db, Svc, User
 from web.pages import render
 from web.staffing.services import StaffingService

@@ -1,4 +1,4 @@
-"""Which desks a user may see, and their staffing tables, made by `desks.store` (the same code as
+"""Which desks a user may see, and their staffing tables, made by `staffing.store` (the same code as
 `siaga staffing`), so the console and the command line never disagree on a number.
 
 The places come from the console's `Places` (already in memory), not from another read of the facility
@@ -12,9 +12,9 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from desks.config import is_desk
-from desks.staffing import StaffingInputError, StaffingTable, Target, parse_target
-from desks.store import desk_staffing, find_desk
 from geo.facilities import Facility
+from staffing.report import StaffingInputError, StaffingTable, Target, parse_target
+from staffing.store import desk_staffing, find_desk
 from web.access import Principal
 from web.errors import InputError
 from web.places import Places

@@ -1,0 +1,9 @@
+"""The command-line front-ends: each module adds its subcommands with `register(subparsers)` and calls its
+domain's functions; `siaga.cli` puts them together."""
+
+from __future__ import annotations
+
+from lab import replay
+from siaga.commands import desks, geo, routing, secrets, shifts, web
+
+MODULES = (geo, web, shifts, routing, replay, desks, secrets)
