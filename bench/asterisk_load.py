@@ -149,7 +149,8 @@ class Bench:
             if sid is not None:
                 cpu[name] = (after.get(sid, 0.0) - before.get(sid, 0.0)) / max(seconds, 0.001)
         known = {sid for sid in sessions.values() if sid is not None}
-        others = sum(after.get(s, 0.0) - before.get(s, 0.0) for s in after if s not in known and s in before)
+        # A session whose process exited meanwhile loses that CPU from its sum: never count it below 0.
+        others = sum(max(0.0, after[s] - before[s]) for s in after if s not in known and s in before)
         cpu["rest (sipp, bench)"] = others / max(seconds, 0.001)
         step = Step(kind, rate, result, seconds, cpu)
         self.steps.append(step)

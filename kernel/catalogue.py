@@ -27,7 +27,10 @@ SERVICES: dict[str, Service] = {
 }
 DEFAULT_SERVICE = "emergency"
 # Every role a staff member may have (the staff table's `role`).
-ROLES = ("doctor", "nurse", "midwife", "driver", "operator", "dispatcher")
+ROLES = ("doctor", "nurse", "midwife", "driver", "operator", "dispatcher", "paramedic")
+# An ambulance crew (issue 11): a unit is in service when at least one driver and one medic are on it now.
+DRIVER_ROLES = ("driver",)
+MEDIC_ROLES = ("nurse", "midwife", "doctor", "paramedic")
 # Facilities that answer emergency calls decide whether a kecamatan is covered; a dispatch desk does not.
 COVERING_KINDS = frozenset(SERVICES["emergency"].facility_kinds)
 # Facility kind of a district's own dispatch desk: where a call goes when we only know its kabupaten.

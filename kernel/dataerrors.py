@@ -1,12 +1,15 @@
-"""Errors in input files that name the file, the line (or feature) and the field.
+"""Errors in input that name the file, the line (or feature) and the field.
 
 Importers collect every bad row before deciding anything, so a supervisor sees all problems of a file at
-once and nothing is half-imported.
+once and nothing is half-imported. `FieldError`/`InputError`/`NotFound` are what a domain's service raises
+for a bad request; they sit here, at the bottom, so the CLI, the console and the jobs all catch the same
+thing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -29,3 +32,51 @@ class DataError(ValueError):
         lines = "\n".join(f"  {e}" for e in errors[:50])
         more = f"\n  … and {len(errors) - 50} more" if len(errors) > 50 else ""
         super().__init__(f"{len(errors)} bad row(s):\n{lines}{more}")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of a request, a form or a command (and the CSV line, where there is one),
+    so whoever typed it can fix the input without guessing."""
+
+    field: str
+    reason: str
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if self.line is None:
+            del data["line"]
+        return data
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.field}: {self.reason}"
+
+
+class InputError(ValueError):
+    """Bad input to a domain's service; nothing was changed (the caller's transaction is rolled back).
+
+    Raised by the domains' application services as well as the console, so the command line and the web
+    report the same check in the same words (each front-end renders the list its own way)."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+    @classmethod
+    def one(cls, field: str, reason: str) -> InputError:
+        return cls([FieldError(field, reason)])
+
+    @classmethod
+    def from_data_error(cls, exc: DataError) -> InputError:
+        return cls([FieldError(e.field or "file", e.message, e.line or None) for e in exc.errors])
+
+    @property
+    def reasons(self) -> str:
+        """The reasons alone, for a front-end whose options already say which field was meant."""
+        return "; ".join(e.reason for e in self.errors)
+
+
+class NotFound(LookupError):
+    """The record an operation names (an assignment's id) does not exist."""

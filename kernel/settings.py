@@ -142,6 +142,12 @@ class Settings:
     coverage_check_minutes: float = 60.0  # how often the coverage check looks ahead
     roster_summary_at: str = "06:00+07:00"  # daily roster summary, wall clock with its UTC offset
     max_shift_hours: float = 16.0  # a longer shift in an import is refused (at most 36)
+    # -- ambulances and hospital beds (issue 11, dispatch/) ------------------------------------------
+    beds_stale_hours: float = 6.0  # a bed report older than this is shown as stale and not routed to
+    # ETA until a road router fills it: straight-line distance x road factor / average speed
+    dispatch_road_factor: float = 1.4
+    dispatch_speed_kmh: float = 40.0
+    dispatch_choices: int = 5  # units and hospitals recommended at most (each list)
 
     @property
     def db_url(self) -> str:

@@ -1,5 +1,6 @@
 """Loads the sample region (areas, facilities, known callers, DIDs, kode pos, desks' overflow), its staff
-and a roster for the current week.
+and a roster for the current week; and its ambulance units, their crews (rostered on the units) and the
+hospitals' bed counts.
 
 Everything goes through the same importers as `siaga import …` and `siaga roster import`.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -19,6 +20,7 @@ from desks.config import DESK_KINDS
 from desks.overflow_import import clear_desks, import_desks
 from desks.skills import check_topics, skills_from_staff_csv, write_skills
 from desks.staffed import check_desks_staffed
+from dispatch.store import unit_bases, write_beds_csv, write_units_csv
 from geo.importers import import_areas, import_callers, import_facilities
 from geo.store import read_facilities
 from kernel.dataerrors import DataError, RowError
@@ -52,7 +54,7 @@ def sample_roster_csv(region_dir: Path, first_day: date) -> str:
     )
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["facility_code", "staff_id", "date", "shift", "staff_name", "role", "endpoint"])
+    writer.writerow(["facility_code", "staff_id", "date", "shift", "staff_name", "role", "endpoint", "unit"])
     for facility, staff_id, day, shift in rows:
         person = info[staff_id]
         writer.writerow(
@@ -64,8 +66,66 @@ def sample_roster_csv(region_dir: Path, first_day: date) -> str:
                 person["staff_name"],
                 person["role"],
                 person["endpoint"],
+                "",
             ]
         )
+    # Ambulance crews (crews.csv): drivers and medics of each unit rotate apart, so a unit with three of
+    # each has a driver and a medic on every shift, and one with fewer shows the gaps.
+    crews = _crew_rows(region_dir)
+    groups: dict[str, list[str]] = {}
+    for row in crews:
+        kind = "driver" if row["role"] == "driver" else "medic"
+        groups.setdefault(f"{row['unit']}|{kind}", []).append(row["staff_id"])
+    by_id = {row["staff_id"]: row for row in crews}
+    for _, staff_id, day, shift in rotate_week(groups, first_day - timedelta(days=1), days=8):
+        person = by_id[staff_id]
+        writer.writerow(
+            [
+                person["facility_code"],
+                staff_id,
+                day.isoformat(),
+                shift,
+                person["staff_name"],
+                person["role"],
+                person["endpoint"],
+                person["unit"],
+            ]
+        )
+    return out.getvalue()
+
+
+def _crew_rows(region_dir: Path) -> list[dict[str, str]]:
+    path = region_dir / "crews.csv"
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def sample_crew_staff(region_dir: Path) -> list[StaffRow]:
+    """The ambulance crews of crews.csv as staff (not in staff.csv: they answer no hotline, and the
+    telephony tests start a softphone for everyone in staff.csv)."""
+    return [
+        StaffRow(r["staff_id"], r["staff_name"], r["role"], r["endpoint"], r["facility_code"])
+        for r in _crew_rows(region_dir)
+    ]
+
+
+def sample_beds_csv(region_dir: Path, now: datetime) -> str | None:
+    """beds.csv with its times moved so the newest count is `now`, their spacing kept: the sample's
+    beds stay fresh whenever it is loaded, and a count written hours older stays stale."""
+    path = region_dir / "beds.csv"
+    if not path.exists():
+        return None
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    times = [datetime.fromisoformat(r["updated_at"]) for r in rows]
+    shift = now - max(times)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["hospital"])
+    writer.writeheader()
+    for row, when in zip(rows, times, strict=True):
+        writer.writerow({**row, "updated_at": (when + shift).isoformat(timespec="seconds")})
     return out.getvalue()
 
 
@@ -144,10 +204,20 @@ def load_sample_roster(
         zones = {f.code: f.timezone for f in read_facilities(session)}
     text = sample_roster_csv(region_dir, first_day)
     with Session(engine) as session, session.begin():
-        parsed = parse_roster_csv(text, "sample roster", zones, known_staff(session))
-        count = write_roster(
-            session, ParsedRoster(sample_staff(region_dir), parsed.assignments), replace=True
+        units_path = region_dir / "units.csv"
+        if units_path.exists():
+            write_units_csv(
+                session, units_path.read_text(encoding="utf-8-sig"), str(units_path), replace=True
+            )
+        staff = sample_staff(region_dir) + sample_crew_staff(region_dir)
+        parsed = parse_roster_csv(
+            text, "sample roster", zones, known_staff(session), units=unit_bases(session)
         )
+        count = write_roster(session, ParsedRoster(staff, parsed.assignments), replace=True)
+        now = datetime.now(UTC)
+        beds = sample_beds_csv(region_dir, now)
+        if beds is not None:
+            write_beds_csv(session, beds, str(region_dir / "beds.csv"), now, replace=True)
         write_skills(session, skills)
         consultation = [f.code for f in read_facilities(session) if f.kind == "consultation"]
         desks = {f.code: f.kind for f in read_facilities(session) if f.kind in DESK_KINDS}

@@ -22,8 +22,11 @@ log = logging.getLogger("siaga.stack")
 
 
 class Stack:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, dialplan_overlays: Iterable[Path] = ()) -> None:
+        """`dialplan_overlays` are files of extra contexts appended to the generated extensions.conf, in
+        order: test scenarios bring their own (tests/scenarios/*/dialplan.conf); production has none."""
         self.settings = settings
+        self.dialplan_overlays = tuple(dialplan_overlays)
         self.asterisk = asterisk_for(settings)
         self.engine = EngineProcess(settings)
         self.bots: BotFleet | None = None
@@ -40,7 +43,7 @@ class Stack:
         timeout_s: float = 60.0,
         detached: bool = False,
     ) -> None:
-        start_asterisk(self.settings)
+        start_asterisk(self.settings, extra_dialplan=self.extra_dialplan())
         if engine:
             self.engine.start()
         specs = list(bots)
@@ -57,6 +60,13 @@ class Stack:
             self.bots.start()
             self.bots.wait_registered(timeout_s)
             self.wait_contacts({s.username for s in specs}, timeout_s)
+
+    def extra_dialplan(self) -> str:
+        """The overlays as one text, each under a comment naming its file, so a dialplan error in the
+        generated config points back to the scenario that brought it."""
+        return "\n".join(
+            f"; --- overlay {path}\n{path.read_text(encoding='utf-8')}" for path in self.dialplan_overlays
+        )
 
     def wait_contacts(self, endpoints: set[str], timeout_s: float) -> None:
         """Bots say they registered; wait until Asterisk agrees, so the first call can reach them."""

@@ -1,9 +1,9 @@
 """One roster import, all or nothing: the file's own checks, then the checks against the database.
 
-`siaga roster import`, `siaga roster fill`, the console's upload and the benchmark all go through
-`check_import` (and `import_roster` writes what it returns), so the supervisor's command, the web upload,
-the generated month and the measured figures are the same code path — kabupaten bounds included, checked
-on the parsed rows that will be written.
+`siaga roster import`, `siaga roster fill` and the console's upload (all through `shifts.service`, which
+adds the audit entry) and the benchmark (through `import_roster`) all go through `check_import`, so the
+supervisor's command, the web upload, the generated month and the measured figures are the same checks —
+kabupaten bounds included, checked on the parsed rows that will be written.
 """
 
 from __future__ import annotations

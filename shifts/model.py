@@ -56,6 +56,8 @@ class Assignment(Base):
     start_utc: Mapped[datetime] = mapped_column(DateTime)  # leads ix_assignment_on_duty
     end_utc: Mapped[datetime] = mapped_column(DateTime, index=True)
     timezone: Mapped[str] = mapped_column(String(64))
+    # The ambulance unit this person crews on this shift (roster CSV `unit`, dispatch/), else None.
+    unit: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class FacilityShift(Base):

@@ -1,7 +1,9 @@
 """Parsing a roster CSV into checked assignments, without touching the database.
 
 Columns: `facility_code,staff_id,date,shift` or `facility_code,staff_id,start,end` (ISO times with
-offsets); optional `staff_name,role,endpoint,phone` create or update the staff member. Every bad line is
+offsets); optional `staff_name,role,endpoint,phone` create or update the staff member; optional `unit`
+puts the person on that ambulance unit for the shift (a driver or a medic, rostered at the unit's base;
+checked against the stored units when the caller passes them). Every bad line is
 reported; the caller imports nothing unless the whole file is good. A leading UTF-8 byte order mark (what a
 spreadsheet's "CSV UTF-8" writes) is dropped; a column named twice is refused, since the two copies could
 say different things.
@@ -29,7 +31,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from kernel.catalogue import ROLES
+from kernel.catalogue import DRIVER_ROLES, MEDIC_ROLES, ROLES
 from kernel.dataerrors import DataError, RowError
 from shifts.endpoints import endpoint_problem
 from shifts.scope import RosterBounds
@@ -49,7 +51,10 @@ COLUMNS = (
     "role",
     "endpoint",
     "phone",
+    "unit",
 )
+CREW_ROLES = frozenset(DRIVER_ROLES + MEDIC_ROLES)
+_UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # A leading quote in front of these is how `roster export` defuses a spreadsheet formula; drop it on the
 # way back in so an exported file imports unchanged.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -83,6 +88,7 @@ class AssignmentRow:
     start: datetime  # aware
     end: datetime
     timezone: str
+    unit: str | None = None  # the ambulance unit crewed on this shift
 
 
 @dataclass(frozen=True)
@@ -100,12 +106,14 @@ def parse_roster_csv(
     templates: Mapping[str, Mapping[str, ShiftTemplate]] | None = None,
     max_shift: timedelta = MAX_SHIFT,
     bounds: RosterBounds | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> ParsedRoster:
     """Check every line; raise `DataError` naming each bad one, else return what to write.
 
     `templates` holds the facilities that override the default shifts; `max_shift` is the longest
     shift accepted (at most `LONGEST_SHIFT`); `bounds` (when given) refuses lines outside the writer's
-    kabupaten and people rostered outside their own kabupaten.
+    kabupaten and people rostered outside their own kabupaten; `units` (unit code → base facility, when
+    given) refuses a `unit` that is not stored or is based elsewhere than the line's facility.
     """
     if max_shift > LONGEST_SHIFT:
         raise ValueError(f"the longest shift allowed is {LONGEST_SHIFT}, not {max_shift}")
@@ -146,7 +154,7 @@ def parse_roster_csv(
         def bad(field: str, message: str, line: int = line) -> None:
             errors.append(RowError(source, line, field, message))
 
-        facility, staff_id, raw_day, shift_name, raw_start, raw_end, name, role, endpoint, phone = (
+        facility, staff_id, raw_day, shift_name, raw_start, raw_end, name, role, endpoint, phone, unit = (
             row[i].strip() if 0 <= i < len(row) else "" for i in where
         )
         zone_name = facility_zones.get(facility)
@@ -192,6 +200,10 @@ def parse_roster_csv(
             if refusal:
                 bad("staff_id", refusal)
 
+        if unit and len(errors) == before:
+            for message in _unit_problems(unit, facility, staff.get(staff_id), units):
+                bad("unit", message)
+
         if zone_name is None or len(errors) > before:
             continue
         zone = zones.get(zone_name) or zones.setdefault(zone_name, ZoneInfo(zone_name))
@@ -219,7 +231,9 @@ def parse_roster_csv(
         if end - start > max_shift:
             bad("end", f"shift of {end - start} is longer than the maximum {max_shift}")
             continue
-        rows.append(AssignmentRow(line, staff_id, facility, day, shift_name, start, end, zone_name))
+        rows.append(
+            AssignmentRow(line, staff_id, facility, day, shift_name, start, end, zone_name, unit or None)
+        )
 
     errors.extend(overlaps_within(rows, source))
     if errors:
@@ -356,6 +370,24 @@ def _readable_rows(reader: _csv.Reader, source: str, errors: list[RowError]) -> 
                 return  # the reader did not move past the last bad line: nothing more can be read
             stuck_at = line
             errors.append(RowError(source, line, None, f"not readable CSV: {exc}"))
+
+
+def _unit_problems(
+    unit: str, facility: str, person: StaffRow | None, units: Mapping[str, str] | None
+) -> list[str]:
+    """Why this line cannot put its person on `unit`: a crew is drivers and medics, at the unit's base."""
+    if not _UNIT_CODE.match(unit):
+        return [f"{unit!r} is not a unit code (letters, digits, '.', '_', '-')"]
+    problems = []
+    if person is not None and person.role not in CREW_ROLES:
+        problems.append(f"a {person.role} does not crew a unit (roles: {', '.join(sorted(CREW_ROLES))})")
+    if units is not None:
+        base = units.get(unit)
+        if base is None:
+            problems.append(f"unknown unit {unit!r} (siaga import units first)")
+        elif base != facility:
+            problems.append(f"unit {unit} is based at {base}, not {facility}")
+    return problems
 
 
 def _defused(value: str) -> str:

@@ -215,6 +215,7 @@ def write_roster(
             "start_utc": utc_naive(a.start),
             "end_utc": utc_naive(a.end),
             "timezone": a.timezone,
+            "unit": a.unit,
         }
         for a in parsed.assignments
     )
@@ -582,3 +583,71 @@ class RosterSource:
             log.info("roster snapshot rebuilt: revision %d, %d duties on now", revision, count)
         self._revision = revision
         return self._snapshot
+
+
+# -- reading for the roster editor ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredAssignment:
+    """One stored assignment with its id and its person's name, as the console's week grid shows it."""
+
+    id: int
+    staff_id: str
+    staff_name: str
+    facility_code: str
+    shift_date: date
+    shift: str
+    start: datetime  # aware, UTC
+    end: datetime
+    timezone: str
+
+
+def assignments_between(
+    session: Session, facility_codes: Iterable[str], first: date, end: date
+) -> list[StoredAssignment]:
+    """Assignments of these facilities whose shift date is in [first, end), by start time."""
+    query = (
+        select(
+            Assignment.id,
+            Assignment.staff_id,
+            Staff.name,
+            Assignment.facility_code,
+            Assignment.shift_date,
+            Assignment.shift,
+            Assignment.start_utc,
+            Assignment.end_utc,
+            Assignment.timezone,
+        )
+        .join(Staff, Staff.id == Assignment.staff_id)
+        .where(
+            Assignment.facility_code.in_(list(facility_codes)),
+            Assignment.shift_date >= first,
+            Assignment.shift_date < end,
+        )
+        .order_by(Assignment.start_utc, Assignment.staff_id)
+    )
+    return [
+        StoredAssignment(aid, sid, name, facility, day, shift, aware(start), aware(stop), zone)
+        for aid, sid, name, facility, day, shift, start, stop, zone in session.execute(query)
+    ]
+
+
+def assignment_facility(session: Session, assignment_id: int) -> str | None:
+    """The facility of one assignment (None: no such assignment)."""
+    return session.scalar(select(Assignment.facility_code).where(Assignment.id == assignment_id))
+
+
+def staff_rows(
+    session: Session, *, facility_code: str | None = None, ids: Iterable[str] | None = None
+) -> list[StaffRow]:
+    """Staff whose home is `facility_code`, or with these ids, by id (not the whole country's staff)."""
+    query = select(Staff.id, Staff.name, Staff.role, Staff.endpoint, Staff.facility_code, Staff.phone)
+    if facility_code is not None:
+        query = query.where(Staff.facility_code == facility_code)
+    if ids is not None:
+        query = query.where(Staff.id.in_(sorted(set(ids))))
+    return [
+        StaffRow(sid, name, role, endpoint, facility, phone or "")
+        for sid, name, role, endpoint, facility, phone in session.execute(query.order_by(Staff.id))
+    ]

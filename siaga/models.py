@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import desks.model
 import desks.overflow_model
+import dispatch.model
 import geo.model
+import kernel.audit
 import routing.records.model
 import routing.tables_model
 import shifts.model
@@ -17,7 +19,9 @@ import web.model
 TABLE_MODULES = (
     desks.model,
     desks.overflow_model,
+    dispatch.model,
     geo.model,
+    kernel.audit,
     routing.records.model,
     routing.tables_model,
     shifts.model,

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from kernel.db import make_engine
 from kernel.settings import Settings
 from web import session_http
+from web.beds import http as beds_http
 from web.calls import http as calls_http
 from web.calls.services import CallsService
 from web.coverage import http as coverage_http
@@ -36,7 +37,15 @@ from web.rosters.services import RosterService
 from web.staffing import http as staffing_http
 
 # Each feature module has `pages` (HTML, left out of the OpenAPI spec) and `api` (mounted under /api).
-FEATURES = (session_http, rosters_http, coverage_http, directory_http, calls_http, staffing_http)
+FEATURES = (
+    session_http,
+    rosters_http,
+    coverage_http,
+    directory_http,
+    calls_http,
+    staffing_http,
+    beds_http,
+)
 
 API_DESCRIPTION = """Everything the supervisors' console does, for scripts: log in with `POST /api/login`
 (it sets the session cookie and returns a CSRF token); send that token as `X-CSRF-Token` with every

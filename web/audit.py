@@ -1,6 +1,7 @@
-"""The audit log: every roster (and staff) change with who made it, when, and the data before and after.
+"""The audit log as the console shows it: the newest entries a reader may see.
 
-Written in the same transaction as the change it describes, so the log and the roster never disagree.
+The table and its writer are `kernel.audit` (a domain's service audits its own changes); `record` is
+re-exported for the console's own entries (logins, staff edits).
 """
 
 from __future__ import annotations
@@ -12,29 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from web.model import AuditEntry
+from kernel.audit import AuditEntry, record
 
-
-def record(
-    session: Session,
-    actor: str,
-    action: str,
-    facility_code: str | None,
-    summary: str,
-    before: Any,
-    after: Any,
-) -> None:
-    session.add(
-        AuditEntry(
-            at=datetime.now(UTC).replace(tzinfo=None),
-            user_name=actor,
-            action=action,
-            facility_code=facility_code,
-            summary=summary,
-            before=before,
-            after=after,
-        )
-    )
+__all__ = ["AuditView", "recent", "record"]
 
 
 @dataclass(frozen=True)

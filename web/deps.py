@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from kernel.settings import Settings
 from web.access import Principal, csrf_matches, session_principal
+from web.beds.services import BedsService
 from web.calls.services import CallsService
 from web.coverage.mapsvg import MapRenderer
 from web.coverage.services import CoverageService
@@ -46,6 +47,7 @@ class Services:
     calls: CallsService
     fragments: FragmentCache
     logins: LoginGuard = field(default_factory=LoginGuard)  # per process: its throttle is in memory
+    beds: BedsService = field(default_factory=BedsService)  # per process: its token throttle too
 
 
 def services(request: Request) -> Services:

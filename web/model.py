@@ -1,4 +1,4 @@
-"""Tables of the web console: who may log in, their open sessions, and the audit log of roster changes.
+"""Tables of the web console: who may log in and their open sessions (the audit log is `kernel.audit`).
 
 Kept apart from the roster tables so the engine never loads them; `siaga.models` imports this module so
 `make_engine` creates them with the rest of the schema.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import Base
@@ -38,18 +38,3 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class AuditEntry(Base):
-    """Who changed the roster (or a staff record), when, and what it looked like before and after."""
-
-    __tablename__ = "audit_entry"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime, index=True)  # UTC
-    user_name: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(40))
-    facility_code: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    summary: Mapped[str] = mapped_column(Text)
-    before: Mapped[list | dict | None] = mapped_column(JSON, nullable=True)
-    after: Mapped[list | dict | None] = mapped_column(JSON, nullable=True)

@@ -14,6 +14,7 @@ from geo.progress import ImportReport
 from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
 from routing.tables_store import IMPORTERS as TABLE_IMPORTERS
+from siaga.commands import dispatch
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -23,7 +24,9 @@ def _run(args: argparse.Namespace) -> int:
     options = {"skip_bad": args.skip_bad, "replace": args.replace, "report": report}
     try:
         result: ImportResult
-        if args.import_command == "desks":  # replaced whole, and never in part: no --skip-bad
+        if args.import_command in dispatch.IMPORT_VERBS:  # units, beds: always all or nothing
+            result = dispatch.run_import(engine, args)
+        elif args.import_command == "desks":  # replaced whole, and never in part: no --skip-bad
             result = import_desks(engine, args.file, report=report)
         elif args.import_command in TABLE_IMPORTERS:  # replaced whole: no --replace to choose
             importer = TABLE_IMPORTERS[args.import_command]
@@ -142,3 +145,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("file", type=Path, help="desks CSV")
     add_common_options(p)
     p.set_defaults(func=_run, replace=False, skip_bad=False)
+    dispatch.add_import_parsers(actions, _run)

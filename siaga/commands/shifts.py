@@ -1,52 +1,43 @@
-"""`siaga roster …`: the supervisor's commands, each a thin shell around `shifts`' pure code and store.
+"""`siaga roster …`: the supervisor's commands, each a thin shell around `shifts`.
 
-Every command takes `--db` (and the other common options) and explains itself with `--help`.
+Edits (import, fill, leave, swap) go through `shifts.service.RosterService`, the service the console
+calls too: the same checks, the revision bump and an audit entry naming `cli:<login>`. Every command
+takes `--db` (and the other common options) and explains itself with `--help`.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from geo.store import facility_kabupaten, facility_zones, load_facilities
+from geo.facilities import Facility
+from geo.store import facility_kabupaten, facility_zones, load_facilities, read_facilities
 from kernel.catalogue import SERVICES
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
+from kernel.dataerrors import InputError
 from kernel.db import make_engine
 from kernel.settings import SettingsError
 from shifts.coverage import coverage_gaps
-from shifts.export import defuse, roster_csv
-from shifts.importing import import_roster
 from shifts.jobs import JobContext, coverage_check, describe_gap, describe_summary, roster_summary
 from shifts.report import clock, duty_json, gap_json, gap_lines, iso_week_days, on_duty_lines, week_table
 from shifts.roster import on_duty
-from shifts.rotation import month_slots, rotate_month, rotating_staff
 from shifts.scope import RosterBounds
-from shifts.store import (
-    add_leave,
-    add_swap,
-    facility_templates,
-    iter_assignments,
-    known_staff,
-    load_roster,
-    next_boundary,
-    set_facility_shifts,
-    staff_busy,
-    staff_of,
-)
+from shifts.service import RosterService
+from shifts.store import facility_templates, load_roster, next_boundary, set_facility_shifts
 from shifts.templates import LONGEST_SHIFT, parse_template_spec, shifts_for, zone_label
 from siaga.engine import build_roster
 from siaga.scheduler import stored_jobs
-
-if TYPE_CHECKING:
-    from shifts.scope import RosterBounds
 
 ROSTER_COLUMNS_HELP = (
     "Columns: facility_code,staff_id and either date,shift (the facility's shift times) or start,end "
@@ -73,11 +64,36 @@ def _zones(settings: Any) -> dict[str, str]:
     return facility_zones(settings)
 
 
-def _bounds(session: Session) -> RosterBounds:
-    """Staff stay in their own kabupaten; the command line has no narrower scope (it holds the database)."""
-
+def _service(settings: Any, session: Session, facilities: Sequence[Facility] | None = None) -> RosterService:
+    """The roster service over the stored facilities. Staff stay in their own kabupaten; the command line
+    has no narrower scope (it holds the database)."""
+    if facilities is None:
+        facilities = load_facilities(settings)
     of_facility, names = facility_kabupaten(session)
-    return RosterBounds(of_facility, names)
+    return RosterService(
+        {f.code: f.timezone for f in facilities},
+        {f.code: f.kind for f in facilities},
+        RosterBounds(of_facility, names),
+        _max_shift(settings),
+    )
+
+
+def _actor() -> str:
+    """Who the audit log names for a change made here: the login at this terminal."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in the environment nor in the password database
+        return "cli:unknown"
+
+
+@contextmanager
+def _plain_reasons() -> Iterator[None]:
+    """The service names the field of each problem; here the options name it, so the user reads only the
+    reasons, as the commands always printed them (exit status 2, like any other bad input)."""
+    try:
+        yield
+    except InputError as exc:
+        raise ValueError(exc.reasons) from exc
 
 
 def _max_shift(settings: Any) -> timedelta:
@@ -126,22 +142,20 @@ def _write_text(text: str, output: Path | None) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
-    zones = _zones(settings)
+    facilities = load_facilities(settings)
     try:
         text = args.file.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV often starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"cannot read {args.file}: {exc}") from exc
-    with Session(_engine(settings)) as session, session.begin():
-        result = import_roster(
+    with _plain_reasons(), Session(_engine(settings)) as session, session.begin():
+        result = _service(settings, session, facilities).import_csv(
             session,
+            _actor(),
             text,
             str(args.file),
-            zones,
             replace=args.replace,
             update=args.update,
-            max_shift=_max_shift(settings),
             dry_run=args.dry_run,
-            bounds=_bounds(session),
         )
     if not result.written:
         print(
@@ -156,16 +170,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
-    with Session(_engine(settings)) as session:
-        text = roster_csv(
-            iter_assignments(
-                session,
-                facility_codes=args.facility or None,
-                first=_day(args.from_date, "--from"),
-                last=_day(args.to_date, "--to"),
-            ),
-            facility_templates(session),
-        )
+    first, last = _day(args.from_date, "--from"), _day(args.to_date, "--to")
+    with _plain_reasons(), Session(_engine(settings)) as session:
+        # No facilities is an empty roster here, not an error: read them without `load_facilities`.
+        service = _service(settings, session, read_facilities(session))
+        text = service.export_csv(session, args.facility or None, first, last)
     _write_text(text, args.output)
     if args.output is not None:
         print(f"wrote {text.count(chr(10)) - 1} assignment(s) to {args.output}")
@@ -272,64 +281,31 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     year, month = _month(args.month)
-    facilities = {f.code: f for f in load_facilities(settings)}
-    for code in args.facility or []:
-        if code not in facilities:
-            raise ValueError(f"unknown facility {code!r}")
-    engine = _engine(settings)
-    with Session(engine) as session:
-        staff = staff_of(session, args.facility or None)
-        templates = facility_templates(session)
-    lines = ["facility_code,staff_id,date,shift,staff_name,role"]
-    unfilled: list[str] = []
-    for code in sorted(staff):
-        facility = facilities.get(code)
-        if facility is None:
-            continue
-        chosen = set(rotating_staff(facility.kind, [(s.staff_id, s.role) for s in staff[code]]))
-        people = {s.staff_id: s for s in staff[code] if s.staff_id in chosen}
-        if not people:
-            continue
-        slots = month_slots(year, month, shifts_for(code, templates), ZoneInfo(facility.timezone))
-        rotation = rotate_month(list(people), slots, args.per_shift, timedelta(hours=args.min_rest_hours))
-        for staff_id, day, shift in rotation.rows:
-            person = people[staff_id]
-            lines.append(
-                f"{code},{staff_id},{day.isoformat()},{shift},{_csv_cell(person.name)},{person.role}"
-            )
-        unfilled += [
-            f"{code} {day} {shift}: {missing} person(s) short" for day, shift, missing in rotation.unfilled
-        ]
-    if len(lines) == 1:
-        raise ValueError("no staff with a home facility to rotate (import staff with a facility_code first)")
-    text = "\n".join(lines) + "\n"
-    for note in unfilled[:20]:
-        print(f"unfilled: {note}", file=sys.stderr)
-    if len(unfilled) > 20:
-        print(f"unfilled: … and {len(unfilled) - 20} more", file=sys.stderr)
-    if args.template:
-        _write_text(text, args.output)
-        if args.output is not None:
-            print(f"wrote a {year}-{month:02d} rotation of {len(lines) - 1} shift(s) to {args.output}")
-        return 0
-    with Session(engine) as session, session.begin():
-        result = import_roster(
+    facilities = load_facilities(settings)
+    with _plain_reasons(), Session(_engine(settings)) as session, session.begin():
+        service = _service(settings, session, facilities)
+        rotation = service.month_rotation(
             session,
-            text,
-            f"roster fill {year}-{month:02d}",
-            {code: f.timezone for code, f in facilities.items()},
-            update=args.update,
-            max_shift=_max_shift(settings),
-            bounds=_bounds(session),
+            year,
+            month,
+            args.facility or None,
+            args.per_shift,
+            timedelta(hours=args.min_rest_hours),
         )
-    print(f"filled {year}-{month:02d}: {result.assignments} assignment(s) at {len(staff)} facilit(ies)")
+        for note in rotation.unfilled[:20]:
+            print(f"unfilled: {note}", file=sys.stderr)
+        if len(rotation.unfilled) > 20:
+            print(f"unfilled: … and {len(rotation.unfilled) - 20} more", file=sys.stderr)
+        if args.template:
+            _write_text(rotation.text, args.output)
+            if args.output is not None:
+                print(f"wrote a {rotation.label} rotation of {rotation.rows} shift(s) to {args.output}")
+            return 0
+        result = service.fill(session, _actor(), rotation, update=args.update)
+    print(
+        f"filled {rotation.label}: {result.assignments} assignment(s) at {rotation.facilities} facilit(ies)"
+    )
     return 0
-
-
-def _csv_cell(value: str) -> str:
-
-    value = defuse(value)
-    return '"' + value.replace('"', '""') + '"' if any(c in value for c in ',"\n') else value
 
 
 def _month(raw: str | None) -> tuple[int, int]:
@@ -350,11 +326,10 @@ def cmd_leave(args: argparse.Namespace) -> int:
     start, end = _instant(args.from_time, "--from"), _instant(args.to_time, "--to")
     if end <= start:
         raise ValueError("--to must be after --from")
-    with Session(_engine(settings)) as session, session.begin():
-        if args.staff_id not in known_staff(session):
-            raise ValueError(f"unknown staff {args.staff_id!r}")
-        add_leave(session, args.staff_id, start, end, args.reason or "")
-        affected = staff_busy(session, args.staff_id, start, end)
+    with _plain_reasons(), Session(_engine(settings)) as session, session.begin():
+        affected = _service(settings, session).leave(
+            session, _actor(), args.staff_id, start, end, args.reason or ""
+        )
     print(
         f"{args.staff_id} on leave {start.isoformat()} – {end.isoformat()}: {len(affected)} shift(s) affected"
     )
@@ -369,32 +344,10 @@ def cmd_swap(args: argparse.Namespace) -> int:
     start, end = _instant(args.from_time, "--from"), _instant(args.to_time, "--to")
     if end <= start:
         raise ValueError("--to must be after --from")
-    if args.staff_id == args.replacement:
-        raise ValueError("a swap needs two different people")
-    with Session(_engine(settings)) as session, session.begin():
-        staff = known_staff(session)
-        for who in (args.staff_id, args.replacement):
-            if who not in staff:
-                raise ValueError(f"unknown staff {who!r}")
-        shifts = staff_busy(session, args.staff_id, start, end)
-        if not shifts:
-            raise ValueError(
-                f"{args.staff_id} has no shift between {start.isoformat()} and {end.isoformat()}"
-            )
-        bounds = _bounds(session)
-        home = staff[args.replacement].facility_code
-        for duty in shifts:
-            refusal = bounds.placement_refusal(args.replacement, home, duty.facility_code)
-            if refusal:
-                raise ValueError(f"{args.replacement} cannot work {args.staff_id}'s shifts: {refusal}")
-            span_start, span_end = max(duty.start, start), min(duty.end, end)
-            clash = staff_busy(session, args.replacement, span_start, span_end)
-            if clash:
-                raise ValueError(
-                    f"{args.replacement} is already on duty at {clash[0].facility_code} "
-                    f"({clash[0].shift_date} {clash[0].shift}) during {args.staff_id}'s {duty.shift} shift"
-                )
-        add_swap(session, args.staff_id, args.replacement, start, end, args.reason or "")
+    with _plain_reasons(), Session(_engine(settings)) as session, session.begin():
+        shifts = _service(settings, session).swap_span(
+            session, _actor(), args.staff_id, args.replacement, start, end, args.reason or ""
+        )
     print(
         f"{args.replacement} works {len(shifts)} shift(s) of {args.staff_id} "
         f"between {start.isoformat()} and {end.isoformat()}"

@@ -7,11 +7,12 @@ as `siaga roster import`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -249,10 +250,13 @@ def lab_settings(data_dir: Path) -> Settings:
     )
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
-    data_dir = tmp_path_factory.mktemp("telephony")
-    settings = lab_settings(data_dir)
+@contextlib.contextmanager
+def running_lab(
+    data_dir: Path, settings: Settings | None = None, dialplan_overlays: Sequence[Path] = ()
+) -> Iterator[CallLab]:
+    """The sample region, the test callers and the lab's phones on a stack in `data_dir`; the scenario
+    driver (tests/scenarios) builds its shared stacks with this too, with its own settings and overlays."""
+    settings = settings or lab_settings(data_dir)
     assert settings.region_dir == SAMPLE_REGION
     # The sample's areas and facilities, and the test's own callers, into the lab's database.
     load_sample_places(
@@ -260,7 +264,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
     )
     with Session(make_engine(settings.db_url)) as session, session.begin():
         write_roster(session, ParsedRoster(sample_staff(settings.region_dir), []))
-    stack = Stack(settings)
+    stack = Stack(settings, dialplan_overlays=dialplan_overlays)
     bots = [Bot(e) for e in OPERATORS] + [
         Bot(DISPATCHER),
         *(Bot(d) for d in DESK_COLLEAGUES),
@@ -274,3 +278,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
         yield lab
     finally:
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CallLab]:
+    with running_lab(tmp_path_factory.mktemp("telephony")) as lab:
+        yield lab

@@ -24,6 +24,7 @@ LAYERS = [
     "shifts",  # staff, rosters, shift times, endpoints and their SIP secrets
     "desks",  # desks (Asterisk queues), topics, skills, member sync
     "routing",  # locating a caller, the router, plans, call records
+    "dispatch",  # ambulance units and crews, hospital beds, the dispatch recommendation
     "agi",  # the FastAGI server and its scripts (route, outcome), the AstDB report collector
     "staffing",  # Erlang C staffing from call records and rosters
     "web",  # the console

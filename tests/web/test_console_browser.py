@@ -10,13 +10,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kernel.audit import AuditEntry
 from kernel.db import make_engine
 from kernel.settings import Settings
 from shifts.model import Assignment
 from tests.web.browser import clear_of_shift_change, log_in, screenshot
 from tests.web.conftest import PASSWORDS, ServedApp
 from tests.web.test_api_calls import DAY, WIB, record_call
-from web.model import AuditEntry
 
 DAY_9 = datetime.combine(DAY, time(9), tzinfo=WIB)
 

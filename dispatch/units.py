@@ -1,0 +1,196 @@
+"""Units, their crews and their statuses, as pure data.
+
+A unit is **in service** when at least one driver and one medic are on duty on it now (`crew_states`,
+from the roster's duties that carry a `unit`). Its status is what the crew last reported; a unit nobody
+has reported on is `available`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from kernel.catalogue import DRIVER_ROLES, MEDIC_ROLES
+from kernel.dataerrors import DataError, RowError
+from shifts.endpoints import endpoint_problem
+
+UNIT_KINDS = ("emergency", "transport")
+COLUMNS = ("code", "name", "base_facility", "kind", "endpoint")
+# Point 2 of issue 11; only `siaga dispatch status` sets them for now (DTMF and short codes come later).
+STATUSES = (
+    "available",
+    "dispatched",
+    "en_route",
+    "on_scene",
+    "transporting",
+    "at_hospital",
+    "returning",
+    "out_of_service",
+)
+AVAILABLE = "available"
+OUT_OF_SERVICE = "out_of_service"
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    base_facility: str
+    kind: str
+    endpoint: str
+    line: int = field(default=0, compare=False)  # the import line (0: as stored)
+
+
+@dataclass(frozen=True)
+class CrewDuty:
+    """One person on one unit for a span of time (a roster duty with its `unit`, leave and swaps applied)."""
+
+    unit: str
+    staff_id: str
+    role: str
+    start: datetime  # aware
+    end: datetime
+
+    def covers(self, at: datetime) -> bool:
+        return self.start <= at < self.end
+
+
+@dataclass(frozen=True)
+class CrewState:
+    unit: str
+    drivers: tuple[str, ...]
+    medics: tuple[str, ...]
+
+    @property
+    def problem(self) -> str | None:
+        """Why the unit cannot go out with this crew (None: in service)."""
+        if not self.drivers and not self.medics:
+            return "not in service"
+        if not self.drivers:
+            return "no driver"
+        if not self.medics:
+            return "no medic"
+        return None
+
+
+def crew_states(now: datetime, duties: Iterable[CrewDuty]) -> dict[str, CrewState]:
+    """Each unit with anyone on it at `now`: who drives, who treats. A unit absent has no crew at all."""
+    if now.tzinfo is None:
+        raise ValueError("crew_states needs a timezone-aware time")
+    now = now.astimezone(UTC)
+    drivers: dict[str, list[str]] = {}
+    medics: dict[str, list[str]] = {}
+    for duty in duties:
+        if not duty.covers(now):
+            continue
+        drivers.setdefault(duty.unit, [])
+        medics.setdefault(duty.unit, [])
+        if duty.role in DRIVER_ROLES:
+            drivers[duty.unit].append(duty.staff_id)
+        if duty.role in MEDIC_ROLES:
+            medics[duty.unit].append(duty.staff_id)
+    return {
+        unit: CrewState(unit, tuple(sorted(drivers[unit])), tuple(sorted(medics[unit]))) for unit in drivers
+    }
+
+
+def in_service(now: datetime, duties: Iterable[CrewDuty], unit: str) -> bool:
+    """At least one driver and one medic on `unit` at `now`."""
+    crew = crew_states(now, duties).get(unit)
+    return crew is not None and crew.problem is None
+
+
+def status_problem(status: str) -> str | None:
+    if status not in STATUSES:
+        return f"{status!r} is not one of {', '.join(STATUSES)}"
+    return None
+
+
+def parse_units_csv(
+    text: str, source: str, facilities: Mapping[str, str], stored: Mapping[str, Unit]
+) -> list[Unit]:
+    """Check every line of a units file; raise `DataError` naming each bad one, else return the units.
+
+    `facilities` maps every stored facility code to its kind; `stored` holds the units already in the
+    database (empty when the file replaces them): a code or an endpoint already used is refused.
+    """
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    try:
+        columns = [c.strip() for c in next(reader, [])]
+    except csv.Error as exc:
+        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
+    if sorted(columns) != sorted(COLUMNS):
+        raise DataError(
+            [
+                RowError(
+                    source,
+                    1,
+                    None,
+                    f"columns must be exactly {','.join(COLUMNS)} (found {','.join(columns)})",
+                )
+            ]
+        )
+    where = [columns.index(c) for c in COLUMNS]
+    errors: list[RowError] = []
+    codes = {u.code: f"already stored ({u.name})" for u in stored.values()}
+    endpoints = {u.endpoint: f"already the endpoint of stored unit {u.code}" for u in stored.values()}
+    units: list[Unit] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(source, reader.line_num, None, f"not readable CSV: {exc}"))
+            break
+        if not any(cell.strip() for cell in row):
+            continue
+        line = reader.line_num
+        if len(row) != len(columns):
+            errors.append(RowError(source, line, None, f"{len(row)} fields, expected {len(columns)}"))
+            continue
+        code, name, base, kind, endpoint = (row[i].strip() for i in where)
+        before = len(errors)
+
+        def bad(column: str, message: str, line: int = line) -> None:
+            errors.append(RowError(source, line, column, message))
+
+        if not _CODE.match(code):
+            bad(
+                "code",
+                f"{code!r} is not a unit code (letters, digits, '.', '_', '-'; at most 64)"
+                if code
+                else "missing",
+            )
+        elif code in codes:
+            bad("code", f"{code} is reused: {codes[code]}")
+        else:  # a reused code is reported even when its first line was bad for another reason
+            codes[code] = f"already on line {line}"
+        if not name:
+            bad("name", "missing")
+        elif _CONTROL.search(name) or len(name) > 200:
+            bad("name", "control characters or longer than 200 characters")
+        if base not in facilities:
+            bad("base_facility", f"unknown facility {base!r}" if base else "missing")
+        if kind not in UNIT_KINDS:
+            bad("kind", f"{kind!r} is not one of {', '.join(UNIT_KINDS)}")
+        problem = endpoint_problem(endpoint)
+        if problem:
+            bad("endpoint", problem)
+        elif endpoint in endpoints:
+            bad("endpoint", f"{endpoint} is reused: {endpoints[endpoint]}")
+        else:
+            endpoints[endpoint] = f"already the endpoint of {code or 'the unit'} on line {line}"
+        if len(errors) == before:
+            units.append(Unit(code, name, base, kind, endpoint, line))
+    if errors:
+        raise DataError(errors)
+    if not units:
+        raise DataError([RowError(source, 0, None, "no units in the file")])
+    return units

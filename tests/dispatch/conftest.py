@@ -1,0 +1,44 @@
+"""Dispatch tests: pure builders, and a database with the sample region (units, crews, beds) prepared once
+per session and copied for each test, so no test sees another's writes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+import siaga.models  # noqa: F401  (every table, as the app's entry points have them)
+from kernel.db import make_engine
+from kernel.settings import SAMPLE_REGION, Settings
+from lab.sample import load_sample_roster, week_start
+
+
+@pytest.fixture(scope="session")
+def prepared_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("dispatch-sample") / "siaga.db"
+    engine = make_engine(f"sqlite:///{path}")
+    load_sample_roster(engine, SAMPLE_REGION, SAMPLE_REGION / "facilities.csv", week_start(date.today()))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sample_settings(prepared_sample: Path, tmp_path: Path) -> Settings:
+    copy = tmp_path / "siaga.db"
+    shutil.copy(prepared_sample, copy)
+    return Settings(data_dir=tmp_path, db=f"sqlite:///{copy}")
+
+
+@pytest.fixture
+def sample_engine(sample_settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(sample_settings.db_url)
+    yield engine
+    engine.dispose()
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)

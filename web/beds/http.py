@@ -1,0 +1,131 @@
+"""`/beds` (public: free beds per hospital of a kabupaten/kota), `GET /api/beds` (the same as JSON) and
+`PUT /api/beds/{hospital}/{bed_class}` (a hospital's own count, with its bearer token)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dispatch.beds import BED_CLASSES, MAX_BEDS
+from web.beds.services import MAX_BODY, BedsService, TokenRefusal
+from web.deps import Db, Services, Svc
+from web.errors import FieldError, InputError, NotFound
+from web.pages import render
+
+pages = APIRouter()
+api = APIRouter(tags=["hospital beds"])
+
+
+class BedsIn(BaseModel):
+    """One class's count; `updated_at` (ISO 8601 with offset) defaults to the time it is received."""
+
+    model_config = ConfigDict(extra="forbid")
+    total: int = Field(ge=-MAX_BEDS, le=10 * MAX_BEDS)  # the domain check names the real bounds
+    occupied: int = Field(ge=-MAX_BEDS, le=10 * MAX_BEDS)
+    waiting: int = Field(default=0, ge=-MAX_BEDS, le=10 * MAX_BEDS)
+    updated_at: str | None = Field(default=None, max_length=40)
+
+
+def _beds(svc: Services) -> BedsService:
+    return svc.beds
+
+
+def _stale_after(svc: Services) -> timedelta:
+    return timedelta(hours=svc.settings.beds_stale_hours)
+
+
+def _kabupaten(svc: Services, kabupaten: str | None) -> tuple[str | None, list[tuple[str, str]]]:
+    choices = BedsService.kabupaten_with_hospitals(svc.places)
+    if kabupaten is None:
+        return (choices[0][0] if choices else None), choices
+    if kabupaten not in {code for code, _ in choices}:
+        raise NotFound(f"no hospitals known in kabupaten/kota {kabupaten!r}")
+    return kabupaten, choices
+
+
+@pages.get("/beds", response_class=HTMLResponse)
+def beds_page(
+    request: Request, db: Db, svc: Svc, kabupaten: Annotated[str | None, Query(max_length=20)] = None
+) -> Response:
+    """Public: no login. Free beds per hospital of one kabupaten/kota, when each was counted, stale marked."""
+    chosen, choices = _kabupaten(svc, kabupaten)
+    now = datetime.now(UTC)
+    board = _beds(svc).board(db, svc.places, chosen, now, _stale_after(svc)) if chosen else []
+    return render(
+        request,
+        "beds.html",
+        None,
+        board=board,
+        choices=choices,
+        chosen=chosen,
+        stale_hours=svc.settings.beds_stale_hours,
+        classes=BED_CLASSES,
+    )
+
+
+@api.get("/beds")
+def list_beds(db: Db, svc: Svc, kabupaten: Annotated[str | None, Query(max_length=20)] = None) -> dict:
+    """Public: no login. Each hospital of a kabupaten/kota with its counts (`stale`: not routed to)."""
+    chosen, _ = _kabupaten(svc, kabupaten)
+    now = datetime.now(UTC)
+    board = _beds(svc).board(db, svc.places, chosen, now, _stale_after(svc)) if chosen else []
+    return {
+        "kabupaten": chosen,
+        "stale_after_hours": svc.settings.beds_stale_hours,
+        "hospitals": [h.to_json() for h in board],
+    }
+
+
+def _refused(refusal: TokenRefusal) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="siaga beds"'} if refusal.status == 401 else {}
+    if refusal.retry_after_s is not None:
+        headers["Retry-After"] = str(refusal.retry_after_s)
+    return JSONResponse(
+        {"errors": [{"field": "token", "reason": refusal.reason}]},
+        status_code=refusal.status,
+        headers=headers,
+    )
+
+
+async def _body(request: Request) -> bytes | None:
+    """The body, read no further than `MAX_BODY` bytes (None: larger, whatever Content-Length said)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        return None
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > MAX_BODY:
+            return None
+    return bytes(data)
+
+
+@api.put("/beds/{hospital}/{bed_class}")
+async def put_beds(request: Request, db: Db, svc: Svc, hospital: str, bed_class: str) -> Response:
+    """A hospital's count of one bed class, with the bearer token made by `siaga token add --hospital
+    CODE`: 401 without a known token, 403 with another hospital's, 422 naming each bad field."""
+    address = request.client.host if request.client else "unknown"
+    holder = _beds(svc).authorise(db, request.headers.get("authorization"), address, hospital)
+    if isinstance(holder, TokenRefusal):
+        return _refused(holder)
+    raw = await _body(request)
+    if raw is None:
+        return JSONResponse(
+            {"errors": [{"field": "body", "reason": f"larger than {MAX_BODY} bytes"}]}, status_code=413
+        )
+    try:
+        body = BedsIn.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        errors = [
+            FieldError(".".join(str(p) for p in e.get("loc", ())) or "body", str(e.get("msg", "invalid")))
+            for e in exc.errors()
+        ]
+        raise InputError(errors) from None
+    view = _beds(svc).put(
+        db, holder, svc.places, bed_class, body.model_dump(), datetime.now(UTC), _stale_after(svc)
+    )
+    return JSONResponse(view.to_json())
