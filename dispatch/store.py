@@ -175,8 +175,12 @@ def crew_duties(session: Session, now: datetime) -> list[CrewDuty]:
 # -- beds -----------------------------------------------------------------------------------------------
 
 
-def read_beds(session: Session) -> list[BedReport]:
-    rows = session.scalars(select(BedReportRow).order_by(BedReportRow.hospital, BedReportRow.bed_class))
+def read_beds(session: Session, hospitals: Iterable[str] | None = None) -> list[BedReport]:
+    """Every stored count, or those of the given hospitals only (a public page reads one kabupaten's)."""
+    query = select(BedReportRow).order_by(BedReportRow.hospital, BedReportRow.bed_class)
+    if hospitals is not None:
+        query = query.where(BedReportRow.hospital.in_(list(hospitals)))
+    rows = session.scalars(query)
     return [
         BedReport(r.hospital, r.bed_class, r.total, r.occupied, r.waiting, _aware(r.updated_utc))
         for r in rows

@@ -8,6 +8,7 @@ kabupaten bounds included, checked on the parsed rows that will be written.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -47,6 +48,7 @@ def check_import(
     update: bool = False,
     max_shift: timedelta = MAX_SHIFT,
     bounds: RosterBounds | None = None,
+    units: Mapping[str, str] | None = None,
 ) -> CheckedImport:
     """Check `text` completely against the file's rules, `bounds` and the stored roster; raise
     `DataError` naming every bad line, else return what to write."""
@@ -61,6 +63,7 @@ def check_import(
         templates=facility_templates(session),
         max_shift=max_shift,
         bounds=bounds,
+        units=units,
     )
     scope = replace_scope(parsed) if update else None
     if not replace:

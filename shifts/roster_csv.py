@@ -51,8 +51,10 @@ COLUMNS = (
     "role",
     "endpoint",
     "phone",
-    "unit",
 )
+# Read, not yet written by `roster export` (shifts/export.py writes COLUMNS): the ambulance unit crewed.
+UNIT_COLUMN = "unit"
+READ_COLUMNS = (*COLUMNS, UNIT_COLUMN)
 CREW_ROLES = frozenset(DRIVER_ROLES + MEDIC_ROLES)
 _UNIT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # A leading quote in front of these is how `roster export` defuses a spreadsheet formula; drop it on the
@@ -131,13 +133,13 @@ def parse_roster_csv(
         {"date", "shift"} <= present or {"start", "end"} <= present
     ):
         header_errors.append("need columns facility_code,staff_id and either date,shift or start,end")
-    unknown = [c for c in columns if c not in COLUMNS]
+    unknown = [c for c in columns if c not in READ_COLUMNS]
     if unknown:
-        header_errors.append(f"unknown column(s) {', '.join(unknown)} (known: {', '.join(COLUMNS)})")
+        header_errors.append(f"unknown column(s) {', '.join(unknown)} (known: {', '.join(READ_COLUMNS)})")
     if header_errors:
         raise DataError([RowError(source, 1, None, message) for message in header_errors])
-    # Where each of our columns is in this file (-1: absent), read in COLUMNS order for every line.
-    where = [columns.index(c) if c in present else -1 for c in COLUMNS]
+    # Where each of our columns is in this file (-1: absent), read in READ_COLUMNS order for every line.
+    where = [columns.index(c) if c in present else -1 for c in READ_COLUMNS]
 
     errors: list[RowError] = []
     staff: dict[str, StaffRow] = dict(known_staff)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -51,6 +51,8 @@ from shifts.store import (
     write_roster,
 )
 from shifts.templates import MAX_SHIFT, ShiftTemplate, shifts_for
+
+UnitBases = Callable[[Session], Mapping[str, str]]
 
 AUDIT_ROWS = 2_000  # an audit entry keeps at most this many assignments before and after
 AUDIT_FACILITIES = 20  # an import's summary names at most this many facilities
@@ -89,11 +91,15 @@ class RosterService:
         kinds: Mapping[str, str],
         bounds: RosterBounds,
         max_shift: timedelta = MAX_SHIFT,
+        units: UnitBases | None = None,
     ) -> None:
         self.zones = dict(zones)
         self.kinds = dict(kinds)
         self.bounds = bounds
         self.max_shift = max_shift
+        # The ambulance units a roster line's `unit` may name (code → base facility), read per edit. They
+        # are dispatch's table, above this package: the front-ends hand in `dispatch.store.unit_bases`.
+        self.units = units
 
     def facility(self, code: str, field_name: str = "facility_code") -> str:
         if code not in self.zones:
@@ -398,6 +404,7 @@ class RosterService:
             update=update,
             max_shift=self.max_shift,
             bounds=self.bounds.for_writer(writable),
+            units=self.units(session) if self.units else None,
         )
         parsed, scope = checked.parsed, checked.update
         if not parsed.assignments and not empty_ok:
@@ -470,6 +477,7 @@ class RosterService:
                 templates=facility_templates(session),
                 max_shift=self.max_shift,
                 bounds=self.bounds,
+                units=self.units(session) if self.units else None,
             )
         except DataError as exc:
             # A month's rotation repeats one person's problem on every shift: say it once.

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from dispatch.store import unit_bases
 from geo.facilities import Facility
 from geo.store import facility_kabupaten, facility_zones, load_facilities, read_facilities
 from kernel.catalogue import SERVICES
@@ -75,6 +76,7 @@ def _service(settings: Any, session: Session, facilities: Sequence[Facility] | N
         {f.code: f.kind for f in facilities},
         RosterBounds(of_facility, names),
         _max_shift(settings),
+        units=unit_bases,
     )
 
 

@@ -121,3 +121,31 @@ def test_token_add_prints_the_token_once_and_refuses_a_non_hospital(
     assert siaga_main(["token", "list", *_db(sample_settings)]) == 0
     listing = capsys.readouterr().out
     assert "rsup-kariadi" in listing and token not in listing
+
+
+def test_recommend_refuses_a_time_without_offset_and_a_point_off_the_earth(
+    sample_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["dispatch", "recommend", *NEAR_WONGSONEGORO, "--json", *_db(sample_settings)]
+    assert siaga_main([*args, "--at", "2026-11-30T10:00"]) == 2
+    assert "needs a UTC offset" in capsys.readouterr().err
+    assert siaga_main(["dispatch", "recommend", "--lat", "95", "--lon", "110", *_db(sample_settings)]) == 2
+    assert "not a point on Earth" in capsys.readouterr().err
+
+
+def test_roster_import_refuses_a_unit_that_is_not_stored(
+    sample_settings: Settings, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The roster's `unit` column is checked against the stored units by `siaga roster import` too (the
+    front-end hands the shifts service dispatch's unit table), not only by `siaga sample load`."""
+    crew = next(
+        line.split(",")
+        for line in (sample_settings.region_dir / "crews.csv").read_text().splitlines()[1:]
+        if line.split(",")[2] == "driver"
+    )
+    staff_id, facility = crew[0], crew[3]
+    day = datetime.now(UTC).date().isoformat()
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"facility_code,staff_id,date,shift,unit\n{facility},{staff_id},{day},malam,amb-none\n")
+    assert siaga_main(["roster", "import", str(roster), *_db(sample_settings)]) == 2
+    assert "unknown unit 'amb-none'" in capsys.readouterr().err

@@ -138,7 +138,7 @@ class BedsService:
         """The hospitals of one kabupaten/kota with their counts per class (in BED_CLASSES order)."""
         hospitals = [f for f in places.facilities_in({kabupaten}) if f.kind == HOSPITAL_KIND]
         reports: dict[str, list[BedReport]] = {}
-        for report in read_beds(session):
+        for report in read_beds(session, [h.code for h in hospitals]):
             reports.setdefault(report.hospital, []).append(report)
         order = {c: i for i, c in enumerate(BED_CLASSES)}
         board = []

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from dispatch.store import unit_bases
 from kernel.dataerrors import DataError
 from shifts.scope import RosterBounds
 from shifts.service import RosterService as RosterEdits
@@ -131,6 +132,7 @@ class RosterService:
             self.zones,
             {code: f.kind for code, f in places.facilities.items()},
             RosterBounds(places.kabupaten_of, {a.code: a.name for a in places.kabupaten_list()}),
+            units=unit_bases,
         )
 
     # -- reading ---------------------------------------------------------------------------------------
