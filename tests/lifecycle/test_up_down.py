@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kernel.settings import SAMPLE_REGION
 from lab.sipp import free_udp_port, place_calls
 from softphone.bots import answered_by, read_events
 from tests.telephony.conftest import free_tcp_port
@@ -37,13 +38,18 @@ def test_up_call_status_down(tmp_path: Path) -> None:
         SIAGA_AGI_PORT=str(free_tcp_port()),
     )
     assert _siaga(env, "sample", "load").returncode == 0
+    # One bot per staff endpoint of the sample: its puskesmas and desk staff and its ambulance crews.
+    endpoints = sum(
+        len((SAMPLE_REGION / name).read_text(encoding="utf-8").splitlines()) - 1
+        for name in ("staff.csv", "crews.csv")
+    )
     started = _siaga(env, "up", "--bots")
     try:
         assert started.returncode == 0, started.stderr
-        assert "130 answering softphones" in started.stdout
+        assert f"{endpoints} answering softphones" in started.stdout
         status = _siaga(env, "status")
         assert status.returncode == 0
-        assert "130 softphone(s) registered" in status.stdout
+        assert f"{endpoints} softphone(s) registered" in status.stdout
         assert "listening" in status.stdout
         again = _siaga(env, "up")
         assert again.returncode == 1 and "already up" in again.stderr

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kernel.settings import Settings
-from tests.scenarios.spec import Bounds, ScenarioError, load_scenario, load_scenarios, took_limit
+from tests.scenarios.checks import record_problems
+from tests.scenarios.spec import (
+    Bounds,
+    RecordExpect,
+    ScenarioError,
+    load_scenario,
+    load_scenarios,
+    took_limit,
+)
+from tests.telephony.conftest import CallSummary
 
 ROOT = Path(__file__).parent
 
@@ -120,3 +130,105 @@ def test_a_time_limit_may_name_a_setting() -> None:
     settings = Settings()
     assert took_limit("agi_timeout_s + 10", settings) == settings.agi_timeout_s + 10
     assert took_limit("7.5", settings) == 7.5
+
+
+def _summary(**changes: Any) -> CallSummary:
+    fields: dict[str, Any] = {
+        "call_id": "c1",
+        "caller": "0247000003",
+        "dialled": "119",
+        "service": "emergency",
+        "route_status": "ok",
+        "location_source": "directory",
+        "location_label": "test house 3",
+        "accuracy_m": None,
+        "area_code": "33.74.04",
+        "outcome": "answered",
+        "answered_by": "pkm-lamper-tengah-op1",
+        "answered_attempt": 2,
+        "time_to_answer_s": 8.0,
+        "ended": True,
+        "plan": {
+            "targets": [{"endpoint": "pkm-halmahera-op2"}, {"endpoint": "pkm-lamper-tengah-op1"}],
+            "desks": [{"desk": "psc119-semarang", "max_wait_s": 60}],
+            "notes": ["no one near"],
+            "skipped": [{"facility": "pkm-gayamsari", "reason": "no one on duty (off shift)"}],
+            "ask_digits": False,
+        },
+        "attempts": [("pkm-halmahera-op2", "no answer", 4.1), ("pkm-lamper-tengah-op1", "answered", 1.0)],
+    }
+    return CallSummary(**{**fields, **changes})
+
+
+def _expect(body: str, tmp_path: Path) -> RecordExpect:
+    text = f'summary = "s"\n[[calls]]\ncaller = "1"\n[calls.expect.record]\n{body}'
+    record = load_scenario(_folder(tmp_path, "x", text), tmp_path).calls[0].expect.record
+    assert record is not None
+    return record
+
+
+def test_a_record_that_holds_gives_no_problem(tmp_path: Path) -> None:
+    expect = _expect(
+        """
+outcome = "answered"
+answered_attempt = 2
+location_label_contains = "house"
+unset = ["accuracy_m"]
+time_to_answer_s_at_least = 4
+targets = ["pkm-halmahera-op2", "pkm-lamper-tengah-op1"]
+desks = [["psc119-semarang", 60]]
+first_desk = "psc119-semarang"
+ask_digits = false
+notes_contain = ["near"]
+skip_reasons = { "pkm-gayamsari" = "no one on duty (off shift)" }
+skipped_include = ["pkm-gayamsari"]
+attempts = [
+    { endpoint = "pkm-halmahera-op2", outcome = "no answer", ring_s_at_least = 3.5, ring_s_at_most = 6 },
+    { endpoint_in = ["pkm-lamper-tengah-op1", "x"], outcome = "answered" },
+]
+""",
+        tmp_path,
+    )
+    assert record_problems(_summary(), expect) == []
+
+
+def test_each_expectation_that_fails_is_named(tmp_path: Path) -> None:
+    expect = _expect(
+        """
+outcome = "abandoned"
+location_label_contains = "Point"
+unset = ["location_source"]
+time_to_answer_s_below = 5
+desks = ["psc119-jateng"]
+ask_digits = true
+notes_contain = ["typed nothing"]
+skip_reasons = { "pkm-gayamsari" = "softphone not registered" }
+attempts = [{ endpoint = "pkm-halmahera-op2", ring_s_below = 3 }, { outcome = "no answer" }]
+""",
+        tmp_path,
+    )
+    named = [p.split(":", 1)[0] for p in record_problems(_summary(), expect)]
+    assert named == [
+        "outcome",
+        "location_label_contains",
+        "unset",
+        "time_to_answer_s",
+        "desks",
+        "ask_digits",
+        "notes_contain",
+        "skip_reasons[pkm-gayamsari]",
+        "attempts[1].ring_s",
+        "attempts[2].outcome",
+    ]
+    assert record_problems(_summary(attempts=[]), _expect_attempts_only(tmp_path)) == [
+        "attempts: expected 1, got []"
+    ]
+
+
+def _expect_attempts_only(tmp_path: Path) -> RecordExpect:
+    folder = _folder(
+        tmp_path, "y", 'summary = "s"\n[[calls]]\ncaller = "1"\n[calls.expect.record]\nattempts = [{}]\n'
+    )
+    record = load_scenario(folder, tmp_path).calls[0].expect.record
+    assert record is not None
+    return record
