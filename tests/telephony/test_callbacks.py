@@ -41,6 +41,9 @@ pytestmark = pytest.mark.telephony
 KONTER = "konter-semarang"
 DR1, DR2 = DOCTORS
 ANNOUNCE_LOG = "announcements.log"
+# When the caller presses 1, after the greeting's 183 (sipp/uac_callback_info.xml): in the queue, once
+# the greeting (~3.6 s) and the offer (~4.4 s) are over; or while the offer is still playing.
+IN_THE_QUEUE_MS, DURING_THE_OFFER_MS = "11000", "6000"
 _CHANNEL = re.compile(r"PJSIP/caller-trunk-[0-9a-f]+")
 
 
@@ -178,7 +181,7 @@ def test_a_caller_who_presses_1_is_called_back_when_a_doctor_is_free(callback_la
     phone_thread = threading.Thread(target=phone, daemon=True)
     phone_thread.start()
     try:
-        lab.place("uac_callback_info.xml", caller, "1500132", "9")
+        lab.place("uac_callback_info.xml", caller, "1500132", "9", IN_THE_QUEUE_MS)
         record = lab.record(caller)
         assert record.outcome == "callback", (record.outcome, record.attempts)
         assert record.attempts[-1][1] == "callback requested" and record.desk == KONTER
@@ -236,7 +239,7 @@ def test_a_hidden_number_is_refused_and_the_caller_stays_in_the_queue(callback_l
     try:
         # The scenario hangs up 6 s after its 1: by then the refused caller has heard why and is back in
         # the queue, so the call ends abandoned in the queue, with no callback stored.
-        lab.place("uac_callback_info.xml", "anonymous", "1500132", "9")
+        lab.place("uac_callback_info.xml", "anonymous", "1500132", "9", IN_THE_QUEUE_MS)
     finally:
         for doctor in DOCTORS:
             callback_lab.pause(doctor, False)
@@ -264,3 +267,31 @@ def _engine_log_mentions(lab: CallLab, text: str) -> bool:
         text in path.read_text(encoding="utf-8", errors="replace")
         for path in Path(lab.settings.run_dir).rglob("*.log")
     )
+
+
+def test_a_1_pressed_while_the_offer_plays_is_a_callback_too(callback_lab: CallbackLab) -> None:
+    """The caller presses 1 as soon as they hear "press 1 to be called back", before the offer has ended:
+    the offer is read with Read (early media), so the key counts; the caller never joins the queue."""
+    lab = callback_lab.lab
+    caller = "081240000070"
+    for doctor in DOCTORS:
+        callback_lab.pause(doctor, True)
+    try:
+        lab.place("uac_callback_info.xml", caller, "1500132", "9", DURING_THE_OFFER_MS)
+        record = lab.record(caller)
+    finally:
+        for doctor in DOCTORS:
+            callback_lab.pause(doctor, False)
+    assert record.outcome == "callback", (record.outcome, record.attempts)
+    with Session(make_engine(lab.settings.db_url)) as session:
+        request = session.scalars(select(CallbackRequest).where(CallbackRequest.number == caller)).one()
+        assert request.desk == KONTER
+    log = callback_lab.messages_log()
+    # This module's last call: the last offer played is this caller's.
+    offers = [i for i, line in enumerate(log) if "Playing" in line and "siaga-panggilan-balik-tawar" in line]
+    offered = offers[-1]
+    channel = _CHANNEL.search(log[offered]).group(0)  # type: ignore[union-attr]
+    # Interrupted: the confirmation follows the offer with no Queue() of this caller in between.
+    mine = [line for line in log[offered:] if f"<{channel}>" in line or f'"{channel}"' in line]
+    confirmed = next(i for i, line in enumerate(mine) if "siaga-panggilan-balik-ya" in line)
+    assert not [line for line in mine[:confirmed] if 'Queue("' in line], mine[:confirmed]
