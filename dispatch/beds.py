@@ -7,12 +7,11 @@ a bed that was free yesterday evening says nothing about tonight.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from dispatch.csvfile import exact_rows
 from kernel.dataerrors import DataError, RowError
 
 BED_CLASSES = ("igd", "icu", "picu", "nicu", "ponek", "isolation", "ward")
@@ -87,43 +86,11 @@ def parse_beds_csv(text: str, source: str, hospitals: Mapping[str, str], now: da
 
     `hospitals` maps every stored facility code to its kind: a code that is not a hospital is refused.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    try:
-        columns = [c.strip() for c in next(reader, [])]
-    except csv.Error as exc:
-        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
-    if sorted(columns) != sorted(COLUMNS):
-        raise DataError(
-            [
-                RowError(
-                    source,
-                    1,
-                    None,
-                    f"columns must be exactly {','.join(COLUMNS)} (found {','.join(columns)})",
-                )
-            ]
-        )
-    where = [columns.index(c) for c in COLUMNS]
     errors: list[RowError] = []
     seen: dict[tuple[str, str], int] = {}
     reports: list[BedReport] = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(RowError(source, reader.line_num, None, f"not readable CSV: {exc}"))
-            break
-        if not any(cell.strip() for cell in row):
-            continue
-        line = reader.line_num
-        if len(row) != len(columns):
-            errors.append(RowError(source, line, None, f"{len(row)} fields, expected {len(columns)}"))
-            continue
-        hospital, bed_class, raw_total, raw_occupied, raw_waiting, raw_updated = (
-            row[i].strip() for i in where
-        )
+    for line, cells in exact_rows(text, source, COLUMNS, errors):
+        hospital, bed_class, raw_total, raw_occupied, raw_waiting, raw_updated = cells
         before = len(errors)
 
         def bad(column: str, message: str, line: int = line) -> None:

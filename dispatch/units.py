@@ -7,13 +7,12 @@ has reported on is `available`.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from dispatch.csvfile import exact_rows
 from kernel.catalogue import DRIVER_ROLES, MEDIC_ROLES
 from kernel.dataerrors import DataError, RowError
 from shifts.endpoints import endpoint_problem
@@ -120,42 +119,11 @@ def parse_units_csv(
     `facilities` maps every stored facility code to its kind; `stored` holds the units already in the
     database (empty when the file replaces them): a code or an endpoint already used is refused.
     """
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
-    try:
-        columns = [c.strip() for c in next(reader, [])]
-    except csv.Error as exc:
-        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
-    if sorted(columns) != sorted(COLUMNS):
-        raise DataError(
-            [
-                RowError(
-                    source,
-                    1,
-                    None,
-                    f"columns must be exactly {','.join(COLUMNS)} (found {','.join(columns)})",
-                )
-            ]
-        )
-    where = [columns.index(c) for c in COLUMNS]
     errors: list[RowError] = []
     codes = {u.code: f"already stored ({u.name})" for u in stored.values()}
     endpoints = {u.endpoint: f"already the endpoint of stored unit {u.code}" for u in stored.values()}
     units: list[Unit] = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.append(RowError(source, reader.line_num, None, f"not readable CSV: {exc}"))
-            break
-        if not any(cell.strip() for cell in row):
-            continue
-        line = reader.line_num
-        if len(row) != len(columns):
-            errors.append(RowError(source, line, None, f"{len(row)} fields, expected {len(columns)}"))
-            continue
-        code, name, base, kind, endpoint = (row[i].strip() for i in where)
+    for line, (code, name, base, kind, endpoint) in exact_rows(text, source, COLUMNS, errors):
         before = len(errors)
 
         def bad(column: str, message: str, line: int = line) -> None:
