@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from ami.client import ManagerClient, ManagerError
+from ami.rounds import run_rounds
 from desks.callback_store import CallbackStore
 from desks.callbacks import DeskNow, due_callbacks
 
@@ -169,27 +170,13 @@ def run_callbacks(
     placer: CallbackPlacer, poll_s: float, stop: threading.Event, desks: Iterable[str] = ()
 ) -> None:
     """Rounds every `poll_s` until `stop`; Asterisk or the database away is retried, logged now and then."""
-    client: ManagerClient | None = None
-    failures = 0
     log.info("callback helper: desks %s", ", ".join(sorted(desks)) or "none")
-    while not stop.is_set():
-        try:
-            if client is None or not client.connected:
-                client = placer.connect(5.0).connect()
-            placer.round(client)
-            failures = 0
-        except ManagerError as exc:
-            failures += 1
-            if failures == 1 or failures % 60 == 0:
-                log.warning("callbacks: the manager interface: %s", exc)
-            if client is not None:
-                client.close()
-            client = None
-        except Exception:  # the database: the helper must outlive it
-            failures += 1
-            if failures == 1 or failures % 60 == 0:
-                log.exception("callbacks: a round failed")
-        stop.wait(poll_s)
+    run_rounds(
+        lambda: placer.connect(5.0).connect(),
+        placer.round,
+        poll_s,
+        stop,
+        log,
+        failing="callbacks not placed",
+    )
     placer.wait_idle(placer.ring_s + 15.0)
-    if client is not None:
-        client.close()

@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
-from ami.client import ManagerClient, ManagerError
+from ami.client import ManagerClient
+from ami.rounds import run_rounds
 from desks.config import Desk
 from desks.members import MemberChanges, member_changes, wanted_members
 from shifts.roster import OnDutySnapshot
@@ -86,27 +87,12 @@ def run_desk_sync(
 
     `skills` is read every round like the roster (a handful of rows), so a doctor's new skills reach the
     consultation desk's topic queues within a second, without a restart."""
-    client: ManagerClient | None = None
-    failures = 0
-    while not stop.is_set():
-        try:
-            if client is None or not client.connected:
-                client = connect()
-            sync_once(client, snapshot(clock()), desks, skills())
-            if failures:
-                log.info("desk queues in step with the roster again after %d failed attempt(s)", failures)
-            failures = 0
-        except ManagerError as exc:
-            failures += 1
-            if failures == 1 or failures % 60 == 0:
-                log.warning("desk queues not synced with the roster: %s", exc)
-            if client is not None:
-                client.close()
-            client = None
-        except Exception:  # the roster database: the sync must outlive it
-            failures += 1
-            if failures == 1 or failures % 60 == 0:
-                log.exception("desk queues not synced with the roster")
-        stop.wait(interval_s)
-    if client is not None:
-        client.close()
+    run_rounds(
+        connect,
+        lambda client: sync_once(client, snapshot(clock()), desks, skills()),
+        interval_s,
+        stop,
+        log,
+        failing="desk queues not synced with the roster",
+        recovered="desk queues in step with the roster again",
+    )
