@@ -33,7 +33,8 @@ from kernel.dataerrors import DataError, RowError
 from kernel.db import make_engine
 from kernel.settings import Settings, SettingsError
 
-DESK_KINDS = ("dispatch", "consultation")
+DESK_KINDS = ("dispatch", "consultation", "complaints")
+DESK_KINDS_TEXT = "dispatch, consultation or complaints"
 COLUMNS = ("desk", "overflow", "max_wait_s")
 MIN_WAIT_S, MAX_WAIT_S = 5, 3600
 DEFAULT_MAX_WAIT_S = 60  # a desk with overflow desks but no max_wait_s
@@ -99,7 +100,7 @@ def parse_desks_csv(text: str, source: str, facilities: Iterable[Facility]) -> D
         if facility is None:
             problems.append(("desk", f"no facility {code!r}"))
         elif not is_desk(facility):
-            problems.append(("desk", f"{code} is a {facility.kind}, not a desk ({' or '.join(DESK_KINDS)})"))
+            problems.append(("desk", f"{code} is a {facility.kind}, not a desk ({DESK_KINDS_TEXT})"))
         if code in seen:
             problems.append(("desk", f"{code} is configured twice"))
         seen.add(code)
@@ -159,8 +160,8 @@ def load_desks(facilities: Sequence[Facility], path: Path | None) -> DeskTable:
 
 
 def load_desk_table(settings: Settings, facilities: list[Facility] | None = None) -> DeskTable:
-    """The desks (facilities of kind dispatch or consultation) with their overflow chains: the stored
-    table (`siaga import desks`; none stored, no overflow), or the file of the deprecated `desks_file`
+    """The desks (facilities of kind dispatch, consultation or complaints) with their overflow chains: the
+    stored table (`siaga import desks`; none stored, no overflow), or the file of the deprecated `desks_file`
     setting while it is set. Either is checked against the facilities as a desks.csv is."""
     facilities = facilities if facilities is not None else load_facilities(settings)
     if settings.desks_file is not None:
@@ -170,6 +171,20 @@ def load_desk_table(settings: Settings, facilities: list[Facility] | None = None
     return parse_desks_csv(text, STORED, facilities)
 
 
+def complaint_desk(settings: Settings, desks: DeskTable) -> str:
+    """The queue the complaints line's option 0 (an officer) waits in: the setting, else the first desk of
+    kind `complaints`, else "" (the dialplan then uses the default desk: a person still answers)."""
+    if settings.complaint_desk:
+        if settings.complaint_desk not in desks.desks:
+            raise SettingsError(
+                f"setting 'complaint_desk': {settings.complaint_desk!r} is not a desk; desks: "
+                f"{', '.join(sorted(desks.desks)) or 'none'}"
+            )
+        return settings.complaint_desk
+    officers = desks.of_kind("complaints")
+    return officers[0].code if officers else ""
+
+
 def default_desk(settings: Settings, desks: DeskTable) -> str:
     """The queue a call without a plan waits in: the setting, else the first dispatch desk (by code) that is
     no other desk's overflow (a city's PSC rather than its province's), else none."""
@@ -177,7 +192,7 @@ def default_desk(settings: Settings, desks: DeskTable) -> str:
         if settings.default_desk not in desks.desks:
             raise SettingsError(
                 f"setting 'default_desk': {settings.default_desk!r} is not a desk (a facility of kind "
-                f"dispatch or consultation); desks: {', '.join(sorted(desks.desks)) or 'none'}"
+                f"{DESK_KINDS_TEXT}); desks: {', '.join(sorted(desks.desks)) or 'none'}"
             )
         return settings.default_desk
     dispatch = desks.of_kind("dispatch")

@@ -1,9 +1,9 @@
 """A desk nobody can ever answer is refused: every desk needs someone on its roster.
 
-A desk (a facility of kind dispatch or consultation) whose facility has no staff member at all and no duty
-on the roster (not "off duty now": nobody was ever assigned) is an Asterisk queue that can never have a
-member. Callers sent there as the last desk of a chain would wait for nobody; the plan passes it over only
-while it is not last. So a region whose desks leave one unstaffed is refused, naming the desk, at
+A desk (a facility of kind dispatch, consultation or complaints) whose facility has no staff member at all
+and no duty on the roster (not "off duty now": nobody was ever assigned) is an Asterisk queue that can never
+have a member. Callers sent there as the last desk of a chain would wait for nobody; the plan passes it over
+only while it is not last. So a region whose desks leave one unstaffed is refused, naming the desk, at
 `siaga sample load` (in the roster's transaction: nothing is written) and again when `siaga serve` starts
 (the staff table may have changed since). Someone off duty now is fine: the coverage check warns about
 gaps ahead.

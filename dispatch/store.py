@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.beds import BedReport, parse_beds_csv
 from dispatch.model import BedReportRow, BedToken, UnitRow, UnitStatusChange
-from dispatch.units import AVAILABLE, CrewDuty, Unit, parse_units_csv, status_problem
+from dispatch.units import CrewDuty, Unit, parse_units_csv
 from geo.importers import ImportRejected, ImportResult
 from geo.model import FacilityRow
 from kernel.dataerrors import DataError, RowError
@@ -110,24 +110,8 @@ class StatusChange:
     at: datetime
     by: str
     source: str
-
-
-def set_status(session: Session, unit: str, status: str, at: datetime, by: str, source: str) -> StatusChange:
-    """Record a status change (every change is kept: the history is the audit trail)."""
-    if at.tzinfo is None:
-        raise DispatchError("a status change needs a timezone-aware time")
-    problem = status_problem(status)
-    if problem:
-        raise DispatchError(f"status: {problem}")
-    if session.get(UnitRow, unit) is None:
-        raise DispatchError(f"unit: unknown unit {unit!r}")
-    previous = statuses(session).get(unit, AVAILABLE)
-    session.add(
-        UnitStatusChange(
-            unit=unit, status=status, previous=previous, at_utc=utc_naive(at), by=by[:100], source=source
-        )
-    )
-    return StatusChange(unit, status, previous, at.astimezone(UTC), by, source)
+    changed: bool = True  # False: the unit already had this status (nothing was written)
+    incident: int | None = None  # the incident the unit was on when it changed, if any
 
 
 def status_history(session: Session, unit: str, limit: int = 20) -> list[StatusChange]:

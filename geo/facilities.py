@@ -25,7 +25,7 @@ __all__ = [
     "parse_facilities_csv",
 ]
 
-KINDS = ("puskesmas", "hospital", "ambulance", "dispatch", "consultation")
+KINDS = ("puskesmas", "hospital", "ambulance", "dispatch", "consultation", "complaints")
 REQUIRED_COLUMNS = ("code", "name", "kind", "lat", "lon", "area_code", "timezone")
 
 

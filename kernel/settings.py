@@ -148,6 +148,34 @@ class Settings:
     dispatch_road_factor: float = 1.4
     dispatch_speed_kmh: float = 40.0
     dispatch_choices: int = 5  # units and hospitals recommended at most (each list)
+    # -- the complaints desk (issue 12, complaints/) ---------------------------------------------------
+    complaint_categories: tuple[str, ...] = ("pelayanan", "petugas", "fasilitas", "obat", "biaya", "lainnya")
+    complaint_first_response_hours: float = 8.0  # wall-clock hours to the first response
+    complaint_resolution_days: int = 5  # working days (Mon-Fri less Indonesia's public holidays) to done
+    # Per-category overrides, `category:first_response_hours:working_days`, e.g. "obat:4:3".
+    complaint_sla: tuple[str, ...] = ()
+    complaint_warn_hours: float = 2.0  # the review warns this long before a deadline
+    complaint_review_hours: float = 8.0  # the scheduled review of new and overdue complaints
+    complaint_zone: str = "Asia/Jakarta"  # for complaints not about a facility (a facility's own zone wins)
+    # The complaints line's DID (the sample's is in its did.csv); its DID area is the desk of a complaint
+    # that names no facility.
+    complaint_number: str = "0246717100"
+    # The desk whose officers the line's option 0 reaches; empty: the first desk of kind `complaints`, else
+    # the default desk.
+    complaint_desk: str = ""
+    # How soon a dispatched unit's crew is messaged and rung (dispatch/crew_alerts.py).
+    crew_alert_poll_s: float = 1.0
+    # Where the phone's complaint recordings are (Asterisk's spool, as this host sees it); the console
+    # plays only files inside it. Default: <data_dir>/run/asterisk/spool/recordings/aduan.
+    complaint_recordings_dir: Path | None = None
+    # Incident categories an operator may choose (`siaga incidents open --category`), in menu order
+    incident_categories: tuple[str, ...] = (
+        "kecelakaan",
+        "persalinan",
+        "henti_jantung",
+        "sesak_napas",
+        "lainnya",
+    )
 
     @property
     def db_url(self) -> str:
@@ -215,6 +243,11 @@ class Settings:
         they were made for, and an engine started on another database must not write them there."""
         digest = hashlib.sha256(self.db_url.encode("utf-8")).hexdigest()[:12]
         return self.run_dir / "engine" / "records" / digest
+
+    @property
+    def complaint_recordings_path(self) -> Path:
+        """Where complaint recordings live; the console plays only files inside it."""
+        return self.complaint_recordings_dir or self.run_dir / "asterisk" / "spool" / "recordings" / "aduan"
 
     @property
     def decision_log(self) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -82,6 +83,16 @@ class AsteriskConfig:
     # Load labs only: desk members are SIPp UAS phones that take any number of calls at once, so a surge's
     # overflow measures the chain, not a desk of two dispatchers. Production: a talking member is not rung.
     desk_ring_in_use: bool = False
+    # The complaints line (issue 12, dialplan context siaga-complaints): its number (empty: none), the desk
+    # whose officers take option 0 (empty: the default desk), the category key a caller who typed none
+    # gets (the last: `lainnya`), and Record's limits.
+    complaints_number: str = ""
+    complaint_desk: str = ""
+    complaint_desk_wait_s: int = 90  # then the default desk: an unstaffed complaints desk keeps none waiting
+    complaint_other_key: int = 6
+    complaint_silence_s: int = 5
+    complaint_max_s: int = 180
+    complaint_digits_wait_s: int = 5
 
     @property
     def media_address(self) -> str:
@@ -136,10 +147,17 @@ def render_config(
     waits for digits, silently.
     """
     etc = run_dir / "etc"
-    for sub in ("etc/dialplans", "run", "log", "spool", "db", "cache", "sounds"):
+    for sub in ("etc/dialplans", "run", "log", "spool", "spool/recordings/aduan", "db", "cache", "sounds"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     if any(c in config.ami_secret for c in "\r\n;[] ") or not config.ami_user.isalnum():
         raise AsteriskError("the manager user must be alphanumeric and its secret one plain word")
+    if not re.fullmatch(r"[0-9+*#]{0,32}", config.complaints_number):
+        raise AsteriskError(
+            f"the complaints number {config.complaints_number!r} is not a dialled number (digits, + * #): "
+            "fix the setting complaint_number"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9_-]{0,80}", config.complaint_desk):
+        raise AsteriskError(f"the complaints desk {config.complaint_desk!r} is not a desk code")
     values = {
         **{k: str(v) for k, v in config.__dict__.items()},
         "media_address": config.media_address,

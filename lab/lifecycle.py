@@ -16,15 +16,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from kernel.db import make_engine
 from kernel.settings import Settings
-from lab.pbx import asterisk_for
+from lab.pbx import asterisk_for, phone_endpoints
 from lab.processes import alive
 from lab.stack import Stack
-from shifts.model import Staff
 from softphone.bots import Bot, behaviours_from_staff_csv
 
 
@@ -52,14 +47,6 @@ def read_state(settings: Settings) -> StackState | None:
         return None
 
 
-def operator_endpoints(settings: Settings) -> list[str]:
-    with Session(make_engine(settings.db_url)) as session:
-        endpoints = set(session.scalars(select(Staff.endpoint)))
-    if settings.dispatcher_endpoint:  # deprecated single endpoint (Settings.deprecations)
-        endpoints.add(settings.dispatcher_endpoint)
-    return sorted(endpoints)
-
-
 def bot_behaviours(settings: Settings) -> dict[str, Bot]:
     """Ring delays and no-answer operators for `--bots`, from the region's staff.csv (optional columns)."""
     path = settings.region_dir / "staff.csv"
@@ -79,7 +66,7 @@ def up(settings: Settings, *, bots: bool) -> StackState:
             f"siaga is already up (Asterisk pid {state.asterisk_pid}); run `siaga down` first"
         )
     stack = Stack(settings)
-    endpoints = operator_endpoints(settings) if bots else []
+    endpoints = phone_endpoints(settings) if bots else []
     try:
         behaviours = bot_behaviours(settings) if bots else {}
         stack.start([behaviours.get(e, Bot(e)) for e in endpoints], detached=True)

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ami.login import manager_secret
-from desks.config import default_desk, load_desk_table
+from desks.config import complaint_desk, default_desk, load_desk_table
 from desks.topics import topic_queues
+from dispatch.model import UnitRow
 from kernel.db import make_engine
 from kernel.settings import Settings
 from lab.asterisk import Asterisk, AsteriskConfig, AsteriskError, OperatorAccount, render_config
@@ -24,22 +25,30 @@ def asterisk_for(settings: Settings) -> Asterisk:
     return Asterisk(settings.asterisk_root, settings.run_dir / "asterisk")
 
 
+def phone_endpoints(settings: Settings) -> list[str]:
+    """Every phone Asterisk knows: the staff table's endpoints, the ambulance units' phones (units.csv's
+    `endpoint`: the crew is rung there when sent) and the deprecated single dispatcher endpoint."""
+    with Session(make_engine(settings.db_url)) as session:
+        endpoints = set(session.scalars(select(Staff.endpoint)))
+        endpoints |= set(session.scalars(select(UnitRow.endpoint)))
+    if settings.dispatcher_endpoint:  # deprecated: see Settings.deprecations
+        endpoints.add(settings.dispatcher_endpoint)
+    return sorted(endpoints)
+
+
 def operator_accounts(
     settings: Settings, contact: str = "", contacts: Mapping[str, str] | None = None
 ) -> list[OperatorAccount]:
-    """Every endpoint of the staff table (and the dispatcher), each with its own SIP secret (made now
-    for a new endpoint: shifts.sipsecrets). `contact`, a URI template with `{endpoint}`, gives each a fixed
-    contact instead of a registration (load labs point them at a UAS); `contacts` overrides it per
-    endpoint."""
+    """Every phone (`phone_endpoints`), each with its own SIP secret (made now for a new endpoint:
+    shifts.sipsecrets). `contact`, a URI template with
+    `{endpoint}`, gives each a fixed contact instead of a registration (load labs point them at a UAS);
+    `contacts` overrides it per endpoint."""
     contacts = contacts or {}
-    with Session(make_engine(settings.db_url)) as session:
-        endpoints = set(session.scalars(select(Staff.endpoint)))
-    if settings.dispatcher_endpoint:  # deprecated: see Settings.deprecations
-        endpoints.add(settings.dispatcher_endpoint)
+    endpoints = phone_endpoints(settings)
     passwords = endpoint_passwords(settings, endpoints, create=True)
     return [
         OperatorAccount(e, passwords[e], contacts.get(e) or (contact.format(endpoint=e) if contact else ""))
-        for e in sorted(endpoints)
+        for e in endpoints
     ]
 
 
@@ -84,6 +93,9 @@ def start_asterisk(
         default_desk=default_desk(settings, desks),
         desk_wrapup_s=settings.desk_wrapup_s,
         desk_ring_in_use=desk_ring_in_use,
+        complaints_number=settings.complaint_number,
+        complaint_desk=complaint_desk(settings, desks),
+        complaint_other_key=len(settings.complaint_categories),
         **({"trunk_context": trunk_context} if trunk_context else {}),
     )
     render_config(

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shifts.roster_csv import COLUMNS, FORMULA_STARTS
+from shifts.roster_csv import FORMULA_STARTS, READ_COLUMNS
 from shifts.store import AssignmentRecord
 from shifts.templates import ShiftTemplate, shifts_for
 
@@ -33,11 +33,12 @@ def roster_csv(
     records: Iterable[AssignmentRecord],
     templates: Mapping[str, Mapping[str, ShiftTemplate]] | None = None,
 ) -> str:
-    """CSV text with the import's columns: a shift matching its template is written as date and shift,
-    anything else with explicit local start and end, so a re-import gives the same times."""
+    """CSV text with the import's columns (the ambulance `unit` last): a shift matching its template is
+    written as date and shift, anything else with explicit local start and end, so a re-import gives the
+    same times and crews."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(READ_COLUMNS)
     zones: dict[str, ZoneInfo] = {}
     for r in records:
         zone = zones.setdefault(r.timezone, ZoneInfo(r.timezone))
@@ -55,6 +56,7 @@ def roster_csv(
                 defuse(r.role),
                 defuse(r.endpoint),
                 defuse(r.phone),
+                defuse(r.unit),
             ]
         )
     return out.getvalue()

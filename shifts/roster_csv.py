@@ -52,7 +52,7 @@ COLUMNS = (
     "endpoint",
     "phone",
 )
-# Read, not yet written by `roster export` (shifts/export.py writes COLUMNS): the ambulance unit crewed.
+# The ambulance unit crewed; `roster export` writes it last (shifts/export.py writes READ_COLUMNS).
 UNIT_COLUMN = "unit"
 READ_COLUMNS = (*COLUMNS, UNIT_COLUMN)
 CREW_ROLES = frozenset(DRIVER_ROLES + MEDIC_ROLES)

@@ -118,14 +118,18 @@ class RosterService:
         shift: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
+        unit: str | None = None,
     ) -> Assignment:
-        """Put one person on one shift (a named shift on a date, or explicit start and end)."""
+        """Put one person on one shift (a named shift on a date, or explicit start and end), optionally
+        on an ambulance unit (checked as the import's `unit` column is)."""
         if day is not None and shift is not None:
             line = {"date": day.isoformat(), "shift": shift}
         elif start is not None and end is not None:
             line = {"start": start.isoformat(), "end": end.isoformat()}
         else:
             raise InputError.one("shift", "give date and shift, or start and end")
+        if unit:
+            line["unit"] = unit
         parsed = self._parse(
             session, [{"facility_code": facility_code, "staff_id": staff_id, **line}], "form"
         )
@@ -463,7 +467,7 @@ class RosterService:
 
     def _parse(self, session: Session, lines: list[dict[str, str]], source: str) -> ParsedRoster:
         """Lines typed in a form, checked exactly as an imported file (the facility's shift times too)."""
-        columns = ["facility_code", "staff_id", "date", "shift", "start", "end"]
+        columns = ["facility_code", "staff_id", "date", "shift", "start", "end", "unit"]
         out = io.StringIO()
         writer = csv.DictWriter(out, columns, extrasaction="ignore")
         writer.writeheader()

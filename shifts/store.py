@@ -429,6 +429,7 @@ class AssignmentRecord:
     role: str
     endpoint: str
     phone: str
+    unit: str = ""  # the ambulance unit crewed on this shift (empty: none)
 
 
 def iter_assignments(
@@ -451,6 +452,7 @@ def iter_assignments(
             Staff.role,
             Staff.endpoint,
             Staff.phone,
+            Assignment.unit,
         )
         .join(Staff, Staff.id == Assignment.staff_id)
         .order_by(Assignment.facility_code, Assignment.start_utc, Assignment.staff_id)
@@ -465,9 +467,20 @@ def iter_assignments(
     if conditions:
         query = query.where(and_(*conditions))
     for row in session.execute(query).yield_per(5000):
-        facility, staff_id, day, shift, start, end, zone, name, role, endpoint, phone = row
+        facility, staff_id, day, shift, start, end, zone, name, role, endpoint, phone, unit = row
         yield AssignmentRecord(
-            facility, staff_id, day, shift, aware(start), aware(end), zone, name, role, endpoint, phone or ""
+            facility,
+            staff_id,
+            day,
+            shift,
+            aware(start),
+            aware(end),
+            zone,
+            name,
+            role,
+            endpoint,
+            phone or "",
+            unit or "",
         )
 
 

@@ -6,8 +6,10 @@ A new table module adds itself to `TABLE_MODULES`.
 
 from __future__ import annotations
 
+import complaints.model
 import desks.model
 import desks.overflow_model
+import dispatch.alert_model
 import dispatch.model
 import geo.model
 import kernel.audit
@@ -17,8 +19,10 @@ import shifts.model
 import web.model
 
 TABLE_MODULES = (
+    complaints.model,
     desks.model,
     desks.overflow_model,
+    dispatch.alert_model,
     dispatch.model,
     geo.model,
     kernel.audit,

@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
@@ -40,6 +41,7 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from complaints.service import ComplaintRules, review_job, rules_from_settings
 from geo.store import load_facilities
 from kernel.catalogue import SERVICES
 from kernel.db import make_engine
@@ -60,6 +62,7 @@ from shifts.store import RosterSource, aware, current_revision, next_boundary, u
 log = logging.getLogger("siaga.shifts.scheduler")
 
 SHARED, LOCAL = "shared", "local"
+COMPLAINTS_JOB = "complaints-review"  # issue 12: new and overdue complaints per desk, every 8 hours
 COVERAGE_JOB, SUMMARY_JOB, BOUNDARY_JOB, WATCH_JOB = (
     "coverage-check",
     "roster-summary",
@@ -228,9 +231,15 @@ class Timing:
 class RosterScheduler:
     """Owns one APScheduler `BackgroundScheduler` with the roster's jobs; `start()`, `shutdown()`."""
 
-    def __init__(self, context: JobContext, timing: Timing | None = None) -> None:
+    def __init__(
+        self,
+        context: JobContext,
+        timing: Timing | None = None,
+        complaint_rules: ComplaintRules | None = None,
+    ) -> None:
         self.context = context
         self.timing = timing or Timing()
+        self.complaint_rules = complaint_rules
         self.schedule = RecordedJobStore(context.engine)
         self.scheduler = BackgroundScheduler(
             jobstores={SHARED: self.schedule, LOCAL: MemoryJobStore()},
@@ -260,6 +269,15 @@ class RosterScheduler:
             CronTrigger(hour=at.hour, minute=at.minute, timezone=at.tzinfo or UTC),
             grace=timedelta(hours=6),
         )
+        if self.complaint_rules is not None:
+            every = self.complaint_rules.review_every
+            self._ensure(
+                COMPLAINTS_JOB,
+                partial(_complaints_review, self.complaint_rules),
+                IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
+                grace=every,
+                run_at_once=True,
+            )
         self.plan_boundaries()
         self.scheduler.add_job(
             self._watch,
@@ -341,6 +359,10 @@ class RosterScheduler:
             self.plan_boundaries()
 
 
+def _complaints_review(rules: ComplaintRules, context: JobContext, run_time: datetime) -> object:
+    return review_job(rules, context.engine, run_time)
+
+
 def parse_summary_at(raw: str) -> time:
     """`06:00+07:00` → an aware time; without an offset the summary would follow the server's clock."""
     value = time.fromisoformat(raw)
@@ -362,7 +384,12 @@ def scheduler_for(settings: Settings, roster: RosterSource) -> RosterScheduler:
         coverage_every=timedelta(minutes=settings.coverage_check_minutes),
         summary_at=parse_summary_at(settings.roster_summary_at),
     )
-    return RosterScheduler(context, timing)
+    try:
+        complaint_rules: ComplaintRules | None = rules_from_settings(settings)
+    except ValueError:
+        log.exception("complaint settings unusable: no scheduled complaints review")
+        complaint_rules = None
+    return RosterScheduler(context, timing, complaint_rules)
 
 
 def stored_jobs(engine: Engine) -> list[tuple[str, datetime | None, str]]:

@@ -10,18 +10,23 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from agi.callback import make_offer_handler, make_request_handler
+from agi.complaint import make_open_handler, make_status_handler
+from agi.crew import make_brief_handler
+from agi.crew import make_status_handler as make_unit_status_handler
 from agi.outcome import make_outcome_handler
 from agi.pending import run_pending_drain
 from agi.route import DecisionLog, RouteOptions, make_route_handler
 from agi.scripts import ScriptTable
 from agi.server import FastAgiServer
 from ami.login import manager_client
+from complaints.service import rules_from_settings
 from desks.callback_runner import CallbackPlacer, run_callbacks
 from desks.callback_store import CallbackStore
 from desks.config import Desk, load_desk_table
 from desks.skills import check_topics, read_skills
 from desks.staffed import check_desks_staffed
 from desks.sync import run_desk_sync
+from dispatch.crew_alerts import CrewAlerter, run_crew_alerts
 from kernel.children import Supervised
 from kernel.db import make_engine
 from kernel.settings import Settings
@@ -73,6 +78,26 @@ def build_server(settings: Settings) -> EngineParts:
         "callback-request",
         make_request_handler(CallbackStore(lambda: records_engine(settings.db_url)), consultation),
     )
+    # The complaints line (agi/complaint.py): a recorded complaint in, a complaint's status out. Settings
+    # it cannot use cost the complaints line (its callers reach an officer), never the engine's start.
+    try:
+        complaint_rules = rules_from_settings(settings)
+    except ValueError as exc:
+        log.error("complaints by phone go to an officer until this is fixed: %s", exc)
+        complaint_rules = None
+    scripts.register(
+        "complaint-open",
+        make_open_handler(
+            lambda: records_engine(settings.db_url),
+            settings.complaint_recordings_path,
+            settings.complaint_categories,
+            rules=complaint_rules,
+        ),
+    )
+    scripts.register("complaint-status", make_status_handler(lambda: records_engine(settings.db_url)))
+    # An ambulance crew's dispatch call and status keys (agi/crew.py).
+    scripts.register("incident-brief", make_brief_handler(lambda: records_engine(settings.db_url)))
+    scripts.register("unit-status", make_unit_status_handler(lambda: records_engine(settings.db_url)))
 
     server = FastAgiServer(
         settings.agi_host,
@@ -116,6 +141,7 @@ def serve(settings: Settings) -> int:
         helpers.append(
             Supervised("callback placer", lambda stop: run_callback_placer(settings, stop), pid_dir)
         )
+    helpers.append(Supervised("crew alerter", lambda stop: run_crew_alerter(settings, stop), pid_dir))
     if settings.scheduler:
         helpers.append(
             Supervised("roster scheduler", lambda stop: run_scheduler(settings, roster, stop), pid_dir)
@@ -162,6 +188,15 @@ def run_desk_members(
         stop,
         skills=skills,
     )
+
+
+def run_crew_alerter(settings: Settings, stop: threading.Event) -> None:
+    """Dispatched units' crews messaged and rung through Asterisk (dispatch/crew_alerts.py); the database
+    engine and manager connections are opened in this helper."""
+    alerter = CrewAlerter(
+        lambda timeout_s: manager_client(settings, timeout_s), lambda: records_engine(settings.db_url)
+    )
+    run_crew_alerts(alerter, settings.crew_alert_poll_s, stop)
 
 
 def run_callback_placer(settings: Settings, stop: threading.Event) -> None:

@@ -23,6 +23,7 @@ from softphone.events import (
     ANSWERED,
     DISCONNECTED,
     INCOMING,
+    MESSAGE,
     REGISTERED,
     REGISTRATION_FAILED,
     UNREGISTERED,
@@ -190,6 +191,10 @@ def format_event(event: Event) -> str:
         return "\n".join(lines)
     if kind == ANSWERED:
         return f"{who} answered call from {caller}"
+    if kind == MESSAGE:
+        body = str(event.get("body") or "").splitlines() or [""]
+        sender = event.get("sender") or "unknown"
+        return "\n".join([f"{who} message from {sender}", *(f"    {line}" for line in body)])
     if kind == DISCONNECTED:
         status = f"{event.get('status_code')} {event.get('reason')}"
         if event.get("answered"):

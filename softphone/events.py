@@ -27,6 +27,7 @@ UNREGISTERED = "unregistered"
 INCOMING = "incoming"
 ANSWERED = "answered"
 DISCONNECTED = "disconnected"
+MESSAGE = "message"  # a SIP MESSAGE (the dispatch centre's incident text to an ambulance crew)
 
 log = logging.getLogger(__name__)
 

@@ -34,6 +34,7 @@ from softphone.events import (
     ANSWERED,
     DISCONNECTED,
     INCOMING,
+    MESSAGE,
     REGISTERED,
     REGISTRATION_FAILED,
     UNREGISTERED,
@@ -135,6 +136,12 @@ class _OperatorAccount(pj.Account):
             self.phone._on_incoming_call(self, prm)
         except BaseException:
             log.exception("[%s] incoming-call callback failed", self.settings.username)
+
+    def onInstantMessage(self, prm: pj.OnInstantMessageParam) -> None:
+        try:
+            self.phone._on_message(self, prm)
+        except BaseException:
+            log.exception("[%s] message callback failed", self.settings.username)
 
 
 class _CallLeg(pj.Call):
@@ -463,6 +470,18 @@ class Softphone:
         else:
             emit(REGISTRATION_FAILED, status_code=code, reason=reason)
             self._set_status(settings.username, RegistrationStatus(False, code, reason))
+
+    def _on_message(self, account: _OperatorAccount, prm: pj.OnInstantMessageParam) -> None:
+        """A SIP MESSAGE outside a call: the incident an ambulance crew is sent to, as text."""
+        self._emit(
+            make_event(
+                MESSAGE,
+                account.settings.username,
+                sender=caller_from_uri(prm.fromUri) or prm.fromUri[:120],
+                content_type=prm.contentType[:80],
+                body=prm.msgBody[:4000],
+            )
+        )
 
     def _on_incoming_call(self, account: _OperatorAccount, prm: pj.OnIncomingCallParam) -> None:
         settings = account.settings

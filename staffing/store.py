@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desks.config import DESK_KINDS, is_desk
+from desks.config import DESK_KINDS_TEXT, is_desk
 from geo.facilities import Facility
 from geo.store import read_facilities
 from routing.records.model import CallRecord
@@ -43,9 +43,7 @@ def find_desk(facilities: Iterable[Facility], code: str) -> Facility:
         hint = f" (desks: {', '.join(desks[:10])}{' …' if len(desks) > 10 else ''})" if desks else ""
         raise StaffingInputError("desk", f"no facility {code!r}{hint}")
     if not is_desk(facility):
-        raise StaffingInputError(
-            "desk", f"{code} is a {facility.kind}, not a desk ({' or '.join(DESK_KINDS)})"
-        )
+        raise StaffingInputError("desk", f"{code} is a {facility.kind}, not a desk ({DESK_KINDS_TEXT})")
     return facility
 
 

@@ -23,6 +23,7 @@ from web import session_http
 from web.beds import http as beds_http
 from web.calls import http as calls_http
 from web.calls.services import CallsService
+from web.complaints import http as complaints_http
 from web.coverage import http as coverage_http
 from web.coverage.mapsvg import MapRenderer
 from web.coverage.services import CoverageService
@@ -30,6 +31,7 @@ from web.deps import Services
 from web.directory import http as directory_http
 from web.directory.services import DirectoryService, Registrations
 from web.errors import FieldError, Forbidden, InputError, NotFound, NotLoggedIn
+from web.incidents import http as incidents_http
 from web.pages import FragmentCache, render, safe_back
 from web.places import Places, load_places
 from web.rosters import http as rosters_http
@@ -45,6 +47,8 @@ FEATURES = (
     calls_http,
     staffing_http,
     beds_http,
+    incidents_http,
+    complaints_http,
 )
 
 API_DESCRIPTION = """Everything the supervisors' console does, for scripts: log in with `POST /api/login`

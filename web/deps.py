@@ -19,6 +19,7 @@ from kernel.settings import Settings
 from web.access import Principal, csrf_matches, session_principal
 from web.beds.services import BedsService
 from web.calls.services import CallsService
+from web.complaints.services import ComplaintsWeb
 from web.coverage.mapsvg import MapRenderer
 from web.coverage.services import CoverageService
 from web.directory.services import DirectoryService
@@ -48,6 +49,7 @@ class Services:
     fragments: FragmentCache
     logins: LoginGuard = field(default_factory=LoginGuard)  # per process: its throttle is in memory
     beds: BedsService = field(default_factory=BedsService)  # per process: its token throttle too
+    complaints: ComplaintsWeb = field(default_factory=ComplaintsWeb)  # per process: its form throttles
 
 
 def services(request: Request) -> Services:

@@ -139,7 +139,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_common_options(p)
     p.add_argument(
-        "--desk", required=True, metavar="CODE", help="the desk's facility code (dispatch or consultation)"
+        "--desk",
+        required=True,
+        metavar="CODE",
+        help="the desk's facility code (dispatch, consultation or complaints)",
     )
     p.add_argument(
         "--from",

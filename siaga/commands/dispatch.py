@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dispatch.beds import BED_CLASSES
 from dispatch.recommend import NEEDS, DispatchSettings, Recommendation, recommend
+from dispatch.service import set_unit_status
 from dispatch.store import (
     DispatchError,
     add_token,
@@ -26,10 +27,10 @@ from dispatch.store import (
     read_beds,
     read_units,
     revoke_token,
-    set_status,
     status_history,
     statuses,
 )
+from dispatch.transitions import STATUS_DIGITS
 from dispatch.travel import GeodesicTravel
 from dispatch.units import STATUSES, crew_states
 from geo.importers import ImportResult
@@ -144,11 +145,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         at = parse_at(args.at)
         with Session(make_engine(settings.db_url)) as session, session.begin():
-            change = set_status(session, args.unit, args.status, at, _actor(), "cli")
-    except (DispatchError, SettingsError, ValueError) as exc:
+            change = set_unit_status(
+                session, unit=args.unit, status=args.status, source="cli", actor=_actor(), now=at
+            )
+    except (SettingsError, ValueError) as exc:  # InputError is a ValueError naming the field
         print(f"siaga: {exc}", file=sys.stderr)
         return 2
-    print(f"{change.unit}: {change.previous} → {change.status} at {change.at.isoformat(timespec='seconds')}")
+    if not change.changed:
+        print(f"{change.unit}: already {change.status} (nothing changed)")
+        return 0
+    on = f" (incident {change.incident})" if change.incident is not None else ""
+    print(
+        f"{change.unit}: {change.previous} → {change.status} at {change.at.isoformat(timespec='seconds')}{on}"
+    )
     return 0
 
 
@@ -267,7 +276,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "status",
         help="set a unit's status (kept with time and who set it)",
         description=f"STATUS is one of {', '.join(STATUSES)}. Every change is kept with its time, who made "
-        "it and how (here: cli:<login>).",
+        "it and how (here: cli:<login>) and audited. A run goes dispatched → en_route → on_scene → "
+        "transporting → at_hospital → returning, forward only (steps may be skipped); `dispatched` comes "
+        "only from `siaga incidents dispatch`; `available` ends a run except while transporting; "
+        "`out_of_service` is allowed from anywhere and left only to `available`. The crew's keypad: "
+        + ", ".join(f"{d} {s}" for d, s in STATUS_DIGITS.items())
+        + ".",
     )
     add_common_options(p)
     p.add_argument("unit", metavar="UNIT", help="unit code")

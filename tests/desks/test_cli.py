@@ -95,7 +95,7 @@ def test_the_consultation_desk_is_a_desk_too(siaga: Siaga) -> None:
         (("--desk", "psc119-nowhere"), "siaga: --desk: no facility 'psc119-nowhere' (desks: konter-makassar"),
         (
             ("--desk", PUSKESMAS),
-            f"siaga: --desk: {PUSKESMAS} is a puskesmas, not a desk (dispatch or consultation)",
+            f"siaga: --desk: {PUSKESMAS} is a puskesmas, not a desk (dispatch, consultation or complaints)",
         ),
         (
             ("--desk", DESK, "--target", "90/15"),

@@ -58,26 +58,28 @@ def test_recommend_prints_the_issue_s_fields_for_the_sample(
 def test_a_status_change_is_kept_and_changes_the_recommendation(
     sample_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert siaga_main(["dispatch", "status", "119-smg-03", "dispatched", *_db(sample_settings)]) == 0
-    assert "119-smg-03: available → dispatched" in capsys.readouterr().out
+    # `dispatched` comes only from `siaga incidents dispatch`: a run needs its incident
+    assert siaga_main(["dispatch", "status", "119-smg-03", "dispatched", *_db(sample_settings)]) == 2
+    assert "status: a unit is dispatched to an incident" in capsys.readouterr().err
     assert siaga_main(["dispatch", "status", "119-smg-03", "flying", *_db(sample_settings)]) == 2
     assert "'flying' is not one of available" in capsys.readouterr().err
     assert siaga_main(["dispatch", "status", "no-such-unit", "available", *_db(sample_settings)]) == 2
-    assert "unknown unit 'no-such-unit'" in capsys.readouterr().err
-
-    data = _recommend(sample_settings, capsys)
-    assert [u["unit"] for u in data["units"]] == ["119-smg-01"]
-    assert {"unit": "119-smg-03", "reason": "busy (dispatched)"} in data["skipped"]
+    assert "unit: unknown unit 'no-such-unit'" in capsys.readouterr().err
 
     assert siaga_main(["dispatch", "status", "119-smg-03", "out_of_service", *_db(sample_settings)]) == 0
-    assert "dispatched → out_of_service" in capsys.readouterr().out
+    assert "119-smg-03: available → out_of_service" in capsys.readouterr().out
     data = _recommend(sample_settings, capsys)
+    assert [u["unit"] for u in data["units"]] == ["119-smg-01"]
     assert {"unit": "119-smg-03", "reason": "out of service"} in data["skipped"]
+    assert siaga_main(["dispatch", "status", "119-smg-03", "en_route", *_db(sample_settings)]) == 2
+    assert "report it available first" in capsys.readouterr().err
+    assert siaga_main(["dispatch", "status", "119-smg-03", "available", *_db(sample_settings)]) == 0
+    capsys.readouterr()
     with Session(make_engine(sample_settings.db_url)) as session:
         history = status_history(session, "119-smg-03")
     assert [(h.previous, h.status, h.source) for h in history] == [
-        ("dispatched", "out_of_service", "cli"),
-        ("available", "dispatched", "cli"),
+        ("out_of_service", "available", "cli"),
+        ("available", "out_of_service", "cli"),
     ]
     assert history[0].by.startswith("cli:") and history[0].at <= datetime.now(UTC)
 

@@ -38,10 +38,10 @@ def test_up_call_status_down(tmp_path: Path) -> None:
         SIAGA_AGI_PORT=str(free_tcp_port()),
     )
     assert _siaga(env, "sample", "load").returncode == 0
-    # One bot per staff endpoint of the sample: its puskesmas and desk staff and its ambulance crews.
+    # One bot per phone of the sample: its puskesmas and desk staff, its ambulance crews, its units' phones.
     endpoints = sum(
         len((SAMPLE_REGION / name).read_text(encoding="utf-8").splitlines()) - 1
-        for name in ("staff.csv", "crews.csv")
+        for name in ("staff.csv", "crews.csv", "units.csv")
     )
     started = _siaga(env, "up", "--bots")
     try:

@@ -94,9 +94,9 @@ def test_on_duty_at_two_in_the_morning_lists_the_night_shift_as_json(siaga: Siag
     assert (night["start"], night["end"]) == ("2026-11-23T21:00+07:00", "2026-11-24T07:00+07:00")
     code, out, _ = siaga("roster", "on-duty", "--at", "2026-11-24T07:00+07:00", "--json")
     staffed = {d["facility"]: d["shift"] for d in json.loads(out)}
-    # every puskesmas but Kagok (38), the three desks (city and province PSC 119, Konter) and the two
-    # hospitals whose ambulance crews are rostered (crews.csv, issue 11)
-    assert len(staffed) == 43 and set(staffed.values()) == {"pagi"}
+    # every puskesmas but Kagok (38), the four desks (city and province PSC 119, Konter, complaints) and
+    # the two hospitals whose ambulance crews are rostered (crews.csv, issue 11)
+    assert len(staffed) == 44 and set(staffed.values()) == {"pagi"}
 
 
 def test_show_draws_the_week_grid(siaga: Siaga) -> None:

@@ -25,6 +25,7 @@ LAYERS = [
     "desks",  # desks (Asterisk queues), topics, skills, member sync
     "routing",  # locating a caller, the router, plans, call records
     "dispatch",  # ambulance units and crews, hospital beds, the dispatch recommendation
+    "complaints",  # the complaints desk: numbers, statuses, service levels, public view
     "agi",  # the FastAGI server and its scripts (route, outcome), the AstDB report collector
     "staffing",  # Erlang C staffing from call records and rosters
     "web",  # the console

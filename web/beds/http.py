@@ -1,18 +1,20 @@
-"""`/beds` (public: free beds per hospital of a kabupaten/kota), `GET /api/beds` (the same as JSON) and
-`PUT /api/beds/{hospital}/{bed_class}` (a hospital's own count, with its bearer token)."""
+"""`/beds` (public: free beds per hospital of a kabupaten/kota), `GET /api/beds` (the same as JSON),
+`PUT /api/beds/{hospital}/{bed_class}` (a hospital's own count, with its bearer token) and the console's
+form, `POST /beds/{hospital}` (a supervisor of the hospital's kabupaten, the same checks)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dispatch.beds import BED_CLASSES, MAX_BEDS
+from dispatch.beds import BED_CLASSES, HOSPITAL_KIND, MAX_BEDS
+from web.access import session_principal
 from web.beds.services import MAX_BODY, BedsService, TokenRefusal
-from web.deps import Db, Services, Svc
+from web.deps import SESSION_COOKIE, Db, Services, Svc, Writer
 from web.errors import FieldError, InputError, NotFound
 from web.pages import render
 
@@ -55,10 +57,13 @@ def beds_page(
     chosen, choices = _kabupaten(svc, kabupaten)
     now = datetime.now(UTC)
     board = _beds(svc).board(db, svc.places, chosen, now, _stale_after(svc)) if chosen else []
+    # Public page; a logged-in supervisor of this kabupaten (or an admin) also gets the form.
+    user = session_principal(db, request.cookies.get(SESSION_COOKIE))
     return render(
         request,
         "beds.html",
-        None,
+        user,
+        editable=bool(user and chosen and user.can_edit(chosen)),
         board=board,
         choices=choices,
         chosen=chosen,
@@ -126,6 +131,62 @@ async def put_beds(request: Request, db: Db, svc: Svc, hospital: str, bed_class:
         ]
         raise InputError(errors) from None
     view = _beds(svc).put(
-        db, holder, svc.places, bed_class, body.model_dump(), datetime.now(UTC), _stale_after(svc)
+        db,
+        holder.hospital,
+        svc.places,
+        bed_class,
+        body.model_dump(),
+        datetime.now(UTC),
+        _stale_after(svc),
+        f"token:{holder.id}",
     )
     return JSONResponse(view.to_json())
+
+
+class BedsForm(BaseModel):
+    """The console's form: the same fields as the PUT body; an empty `updated_at` means now."""
+
+    bed_class: str = Field(max_length=20)
+    total: str = Field(max_length=12)
+    occupied: str = Field(max_length=12)
+    waiting: str = Field(default="0", max_length=12)
+    updated_at: str = Field(default="", max_length=40)
+
+
+def _count(raw: str, name: str) -> int:
+    text = raw.strip()
+    if not text.lstrip("-").isdigit():
+        raise InputError.one(name, f"{raw!r} is not a whole number")
+    return int(text)
+
+
+@pages.post("/beds/{hospital}")
+def beds_form(db: Db, svc: Svc, user: Writer, hospital: str, form: Annotated[BedsForm, Form()]) -> Response:
+    """A supervisor (or admin) of the hospital's kabupaten types the count the hospital phoned in: the same
+    checks and the same write as `PUT /api/beds/...`, kept with `console:<user>` as its source."""
+    facility = svc.places.facilities.get(hospital)
+    if facility is None or facility.kind != HOSPITAL_KIND:
+        raise NotFound(f"no hospital {hospital!r}")
+    kabupaten = svc.places.kabupaten_of.get(hospital)
+    user.require_edit(kabupaten)
+    errors: list[FieldError] = []
+    counts: dict[str, int] = {}
+    for name in ("total", "occupied", "waiting"):
+        try:
+            counts[name] = _count(getattr(form, name) or "0", name)
+        except InputError as exc:
+            errors += exc.errors
+    if errors:
+        raise InputError(errors)
+    body = {**counts, "updated_at": form.updated_at.strip() or None}
+    _beds(svc).put(
+        db,
+        hospital,
+        svc.places,
+        form.bed_class,
+        body,
+        datetime.now(UTC),
+        _stale_after(svc),
+        f"console:{user.name}",
+    )
+    return RedirectResponse(f"/beds?kabupaten={kabupaten}#{hospital}", status_code=303)

@@ -176,14 +176,17 @@ class BedsService:
     def put(
         self,
         session: Session,
-        holder: TokenHolder,
+        hospital: str,
         places: Places,
         bed_class: str,
         body: dict[str, Any],
         now: datetime,
         stale_after: timedelta,
+        source: str,
     ) -> BedView:
-        """Check one count as the CSV import does, then store it; `InputError` naming each bad field."""
+        """Check one count as the CSV import does, then store it; `InputError` naming each bad field.
+        The hospital's own token (`source` token:<id>) and the console's form (console:<user>) both come
+        here, so they cannot disagree on what a good count is."""
         errors: list[FieldError] = []
         problem = bed_class_problem(bed_class)
         if problem:
@@ -201,13 +204,13 @@ class BedsService:
         if errors:
             raise InputError(errors)
         report = BedReport(
-            holder.hospital, bed_class, counts["total"], counts["occupied"], counts["waiting"], updated
+            hospital, bed_class, counts["total"], counts["occupied"], counts["waiting"], updated
         )
         older = older_than_stored(session, [report], "request")
         if older:
             raise InputError([FieldError("updated_at", e.message) for e in older])
-        write_beds(session, [report], f"token:{holder.id}", now)
-        facility = places.facilities.get(holder.hospital)
+        write_beds(session, [report], source, now)
+        facility = places.facilities.get(hospital)
         return _view(report, facility.timezone if facility else "UTC", now, stale_after)
 
 

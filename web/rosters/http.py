@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
+from dispatch.store import unit_bases
 from web.access import Principal
 from web.deps import Db, Services, Svc, User, Writer
 from web.errors import InputError
@@ -90,6 +91,7 @@ def roster_page(
         prev_week=grid.week_start - timedelta(days=7),
         next_week=grid.week_start + timedelta(days=7),
         done=done,
+        units=sorted(u for u, base in unit_bases(db).items() if base == code),
     )
 
 
@@ -181,7 +183,15 @@ def export(
 def add_assignment(db: Db, svc: Svc, user: Writer, body: AssignmentIn) -> dict:
     _editable(svc, user, body.facility_code)
     slot = svc.rosters.add(
-        db, user.name, body.facility_code, body.staff_id, body.date, body.shift, body.start, body.end
+        db,
+        user.name,
+        body.facility_code,
+        body.staff_id,
+        body.date,
+        body.shift,
+        body.start,
+        body.end,
+        body.unit,
     )
     return slot.to_json()
 

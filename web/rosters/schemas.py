@@ -22,6 +22,7 @@ class AssignmentIn(BaseModel):
     shift: str | None = Field(default=None, max_length=20)
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
+    unit: str | None = Field(default=None, max_length=64, description="ambulance unit crewed (optional)")
 
 
 class SwapIn(BaseModel):

@@ -226,9 +226,11 @@ class RosterService:
         shift: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
+        unit: str | None = None,
     ) -> Slot:
-        """Put one person on one shift (a named shift on a date, or explicit start and end)."""
-        added = self.edits.add(session, actor, facility_code, staff_id, day, shift, start, end)
+        """Put one person on one shift (a named shift on a date, or explicit start and end), optionally on
+        an ambulance unit based at that facility."""
+        added = self.edits.add(session, actor, facility_code, staff_id, day, shift, start, end, unit or None)
         return self._slot(session, added.facility_code, added.shift_date, added.id)
 
     def remove(self, session: Session, actor: str, assignment_id: int) -> dict[str, object]:

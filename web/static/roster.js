@@ -53,6 +53,7 @@
       staff_id: button.dataset.staff,
       date: button.dataset.date,
       shift: button.dataset.shift,
+      ...(document.getElementById("roster-unit")?.value ? { unit: document.getElementById("roster-unit").value } : {}),
     });
   });
 

@@ -6,7 +6,7 @@ Checked:
   kecamatan with the expected codes, valid polygons rounded to 5 decimals, kecamatan cells that do not
   overlap and that tile the city polygon, and every kecamatan centre inside its own cell;
 * every facility lies inside the kecamatan of its ``area_code``;
-* staff: three operators per puskesmas, the dispatcher, the two Konter doctors;
+* staff: three operators per puskesmas, the dispatchers, the Konter doctors, the complaints officers;
 * ``region.toml`` names a real dispatcher endpoint and real off-week puskesmas;
 * callers: distinct kecamatan, and the nearest puskesmas beats the second nearest by >= 400 m;
 * ``demo_calls.csv`` expects the nearest puskesmas that is not off this week, and the dispatcher for
@@ -37,7 +37,7 @@ STAFF_HEADER = ["staff_id", "staff_name", "role", "facility_code", "endpoint", "
 CALLER_HEADER = ["number", "lat", "lon", "label"]
 DEMO_HEADER = ["caller", "dialled", "expected_facility", "note"]
 
-KINDS = {"puskesmas", "hospital", "dispatch", "consultation"}
+KINDS = {"puskesmas", "hospital", "dispatch", "consultation", "complaints"}
 CODE_RE = re.compile(r"^[a-z0-9-]+$")
 COORD_RE = re.compile(r"^-?\d{1,3}\.\d{5}$")
 NUMBER_RE = re.compile(r"^(024\d{7}|08\d{8,11})$")
@@ -248,6 +248,8 @@ def check_staff(c: Checker, facilities: dict[str, dict[str, str]]) -> list[dict[
         expected[f"{PROVINCE_DESK}-d{i}"] = ("dispatcher", PROVINCE_DESK)
     for i in (1, 2, 3, 4):
         expected[f"{KONTER_FACILITY}-dr{i}"] = ("doctor", KONTER_FACILITY)
+    for i in (1, 2, 3):  # the complaints desk's officers: one a shift
+        expected[f"aduan-semarang-op{i}"] = ("operator", "aduan-semarang")
     unexpected, missing = sorted(set(by_id) - set(expected)), sorted(set(expected) - set(by_id))
     c.check(not unexpected and not missing, f"staff.csv: unexpected {unexpected}, missing {missing}")
     for staff_id, (role, facility) in expected.items():

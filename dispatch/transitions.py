@@ -1,0 +1,74 @@
+"""Which unit status may follow which, and the crew's keypad codes: pure rules, shared by every way a status
+changes (DTMF on the dispatch call, a short code from the unit's phone, the softphone, the console, the CLI).
+
+A run is `dispatched → en_route → on_scene → transporting → at_hospital → returning`, then `available`.
+The rules, and why:
+
+- **A run starts only by dispatch.** `dispatched` is set by `dispatch_unit` alone (source `dispatch`), and
+  `en_route`/`on_scene`/… only follow a dispatch: a crew reporting `on_scene` while `available` has no
+  incident the time could belong to, so it would be a figure about nothing (or a wrong key on the pad).
+- **Forward only within a run, skipping allowed.** A crew that forgot to press 1 (en route) and presses 2
+  on arrival still gives the on-scene time, the interval that matters most; the skipped step's time stays
+  unknown rather than invented. Going back (`on_scene` after `transporting`) would corrupt the intervals
+  already recorded, so it is refused.
+- **`available` ends a run** from any step but `transporting`: a patient is aboard until the crew reports
+  `at_hospital`, and an `available` unit could be dispatched with them still in the back.
+- **`out_of_service` from anywhere** (a breakdown on the way must be reportable), and from it only
+  `available` (back in service); a new run needs a new dispatch.
+- Reporting the status a unit already has changes nothing (a key pressed twice is not an error).
+"""
+
+from __future__ import annotations
+
+from dispatch.units import AVAILABLE, OUT_OF_SERVICE, STATUSES
+
+DISPATCHED = "dispatched"
+EN_ROUTE = "en_route"
+ON_SCENE = "on_scene"
+TRANSPORTING = "transporting"
+AT_HOSPITAL = "at_hospital"
+RETURNING = "returning"
+RUN = (DISPATCHED, EN_ROUTE, ON_SCENE, TRANSPORTING, AT_HOSPITAL, RETURNING)
+
+# Who or what changed a status (the `source` column; an interface: the telephony and the console send these).
+SOURCES = ("dtmf", "short_code", "softphone", "console", "cli", "dispatch")
+
+# The crew's keypad, on the dispatch call and after the short code alike: the run's steps in order, so the
+# digits rise as the job goes on; 6 back in service; 9 (far from the others) out of service.
+STATUS_DIGITS: dict[str, str] = {
+    "1": EN_ROUTE,
+    "2": ON_SCENE,
+    "3": TRANSPORTING,
+    "4": AT_HOSPITAL,
+    "5": RETURNING,
+    "6": AVAILABLE,
+    "9": OUT_OF_SERVICE,
+}
+
+
+def transition_problem(previous: str, status: str, source: str) -> str | None:
+    """Why `status` may not follow `previous` when reported through `source` (None: allowed)."""
+    if status not in STATUSES:
+        return f"{status!r} is not one of {', '.join(STATUSES)}"
+    if source not in SOURCES:
+        return f"source {source!r} is not one of {', '.join(SOURCES)}"
+    if status == previous:
+        return None
+    if status == OUT_OF_SERVICE:
+        return None
+    if previous == OUT_OF_SERVICE:
+        return None if status == AVAILABLE else "the unit is out of service: report it available first"
+    if status == DISPATCHED:
+        if source != "dispatch":
+            return "a unit is dispatched to an incident (siaga incidents dispatch), not by a status change"
+        return None if previous == AVAILABLE else f"the unit is busy ({previous})"
+    if status == AVAILABLE:
+        if previous == TRANSPORTING:
+            return "a patient is aboard: report at_hospital first"
+        return None
+    # a step of the run after `dispatched`
+    if previous not in RUN:
+        return f"the unit is {previous}: it goes {status} only after being dispatched to an incident"
+    if RUN.index(status) < RUN.index(previous):
+        return f"the unit is already {previous}: a run goes forward only"
+    return None
