@@ -4,7 +4,9 @@ siaga-unit-status (a status key, on that call or after the short code *5<key> fr
 
 - `incident-brief,<incident>`: what the crew hears: SIAGA_BRIEF_PRIORITY and SIAGA_BRIEF_CATEGORY (prompt
   names: `siaga-prioritas-<p>`, `siaga-kategori-<c>`) and SIAGA_BRIEF_CALLER (the caller's number, read
-  as digits). The place, which no prompt can say, goes to the crew's phone as a SIP MESSAGE.
+  as digits), and SENDTEXT_BODY the whole incident in words (dispatch/incidents.py announcement), which
+  the dialplan sends with SendText() as a SIP MESSAGE inside the call: the place, which no prompt can say,
+  is on the crew's screen while they listen.
 - `unit-status,<key>,<source>,<endpoint>`: the unit whose phone `endpoint` is reports the status of its
   key (dispatch/transitions.py STATUS_DIGITS); SIAGA_UNIT_STATUS is the status recorded (and confirmed to
   the crew), REFUSED for a key, a phone or a step the rules refuse. The unit is always the calling phone's
@@ -24,6 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from agi.protocol import AgiSession
+from dispatch.incidents import announcement
 from dispatch.service import STATUS_DIGITS, get_incident, set_unit_status, unit_for_endpoint
 from dispatch.transitions import SOURCES
 from kernel.dataerrors import InputError, NotFound
@@ -31,6 +34,7 @@ from kernel.dataerrors import InputError, NotFound
 BRIEF_PRIORITY = "SIAGA_BRIEF_PRIORITY"
 BRIEF_CATEGORY = "SIAGA_BRIEF_CATEGORY"
 BRIEF_CALLER = "SIAGA_BRIEF_CALLER"
+BRIEF_TEXT = "SENDTEXT_BODY"  # Asterisk's own: SendText() sends it as a SIP MESSAGE inside the call
 UNIT_STATUS = "SIAGA_UNIT_STATUS"
 REFUSED = "REFUSED"
 
@@ -63,6 +67,7 @@ def make_brief_handler(make_db: Callable[[], Engine]) -> Callable[[AgiSession], 
         caller = found.caller.lstrip("+")
         if _DIGITS.fullmatch(caller):
             session.set_variable(BRIEF_CALLER, caller)
+        session.set_variable(BRIEF_TEXT, announcement(found))
         session.log.info("incident %s briefed: %s, %s", found.id, found.category, found.priority)
 
     return incident_brief

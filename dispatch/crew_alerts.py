@@ -3,10 +3,11 @@ placer (issue 11, point 5).
 
 `dispatch_unit` (the console, the API, `siaga incidents dispatch`) only writes the dispatch; this helper
 sees it within `poll_s` and, for each dispatch whose crew has not yet taken a call or set off:
-1. sends the incident as a SIP MESSAGE to the unit's phone (AMI MessageSend; `siaga softphone` prints it),
-   once: the place and the details, which no prompt can say;
+1. sends the incident as a SIP MESSAGE to the unit's phone (AMI MessageSend), once: the place and the
+   details, which no prompt can say, reach a phone that shows messages even before anyone answers;
 2. rings the unit's phone (a synchronous AMI Originate in a thread of its own), and when the crew answers
-   Asterisk runs `siaga-crew,s,1`: the brief in Indonesian, then the crew's status keys.
+   Asterisk runs `siaga-crew,s,1`: the same words as a MESSAGE inside the call (what `siaga softphone`
+   prints), the brief in Indonesian, then the crew's status keys.
 A try not answered is tried again after `retry_s`, up to `max_tries`; a crew that reports en route (a key,
 the short code, the console) is not rung again. Every try is recorded (dispatch/alert_model.py) before it
 goes out and when it ends, so a restarted helper neither forgets a crew nor rings one twice at once.

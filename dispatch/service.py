@@ -31,7 +31,8 @@ from dispatch.incidents import (
     text_problem,
 )
 from dispatch.model import IncidentDispatchRow, IncidentRow, UnitRow, UnitStatusChange
-from dispatch.store import StatusChange, crew_duties, statuses
+from dispatch.recommend import DispatchSettings, Recommendation, recommend
+from dispatch.store import StatusChange, crew_duties, read_beds, read_units, statuses
 from dispatch.transitions import (
     AT_HOSPITAL,
     DISPATCHED,
@@ -40,9 +41,11 @@ from dispatch.transitions import (
     STATUS_DIGITS,
     transition_problem,
 )
+from dispatch.travel import TravelTimes
 from dispatch.units import AVAILABLE, OUT_OF_SERVICE, crew_states
 from geo.areas import AreaIndex
 from geo.model import FacilityRow
+from geo.store import read_facilities
 from kernel import audit
 from kernel.dataerrors import FieldError, InputError, NotFound
 from routing.records.model import CallRecord
@@ -521,3 +524,33 @@ def list_incidents(
         ):
             runs[run.incident_id].append(run)
     return [_view(session, r, runs[r.id]) for r in rows]
+
+
+def recommend_here(
+    session: Session,
+    now: datetime,
+    lat: float,
+    lon: float,
+    *,
+    need: str,
+    bed_class: str,
+    settings: DispatchSettings,
+    travel: TravelTimes,
+) -> Recommendation:
+    """The dispatch recommendation for a point, from what is stored now: the units, their crews on duty,
+    their statuses and the hospitals' beds. `siaga dispatch recommend`, the console and the tests ask here,
+    so they cannot disagree."""
+    return recommend(
+        now,
+        lat,
+        lon,
+        need=need,
+        bed_class=bed_class,
+        units=read_units(session),
+        facilities={f.code: f for f in read_facilities(session)},
+        duties=crew_duties(session, now),
+        statuses=statuses(session),
+        beds=read_beds(session),
+        settings=settings,
+        travel=travel,
+    )

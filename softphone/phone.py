@@ -137,12 +137,6 @@ class _OperatorAccount(pj.Account):
         except BaseException:
             log.exception("[%s] incoming-call callback failed", self.settings.username)
 
-    def onInstantMessage(self, prm: pj.OnInstantMessageParam) -> None:
-        try:
-            self.phone._on_message(self, prm)
-        except BaseException:
-            log.exception("[%s] message callback failed", self.settings.username)
-
 
 class _CallLeg(pj.Call):
     def __init__(self, phone: Softphone, account: _OperatorAccount, call_id: int) -> None:
@@ -160,6 +154,12 @@ class _CallLeg(pj.Call):
             self.phone._on_call_state(self)
         except BaseException:
             log.exception("[%s] call-state callback failed", self.account.settings.username)
+
+    def onCallTsxState(self, prm: pj.OnCallTsxStateParam) -> None:
+        try:
+            self.phone._on_call_tsx(self, prm)
+        except BaseException:
+            log.exception("[%s] transaction callback failed", self.account.settings.username)
 
 
 class Softphone:
@@ -471,15 +471,33 @@ class Softphone:
             emit(REGISTRATION_FAILED, status_code=code, reason=reason)
             self._set_status(settings.username, RegistrationStatus(False, code, reason))
 
-    def _on_message(self, account: _OperatorAccount, prm: pj.OnInstantMessageParam) -> None:
-        """A SIP MESSAGE outside a call: the incident an ambulance crew is sent to, as text."""
+    def _on_call_tsx(self, call: _CallLeg, prm: pj.OnCallTsxStateParam) -> None:
+        """A SIP MESSAGE inside a call (Asterisk's SendText): the incident an ambulance crew is sent to, as
+        text. The pybind11 binding of pjsua2 has no instant-message callback, so the request is read from
+        the call's transaction: the first state of a MESSAGE we receive carries the whole request."""
+        event = prm.e
+        if event.type != pj.EventId.TSX_STATE or event.body.tsxState.type != pj.EventId.RX_MSG:
+            return
+        tsx = event.body.tsxState.tsx
+        if tsx.method != "MESSAGE" or tsx.role != pj.Role.UAS:
+            return
+        whole = event.body.tsxState.src.rdata.wholeMsg
+        head, _, body = whole.replace("\r\n", "\n").partition("\n\n")
+        content_type = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in head.splitlines()
+                if line.lower().startswith(("content-type:", "c:"))
+            ),
+            "",
+        )
         self._emit(
             make_event(
                 MESSAGE,
-                account.settings.username,
-                sender=caller_from_uri(prm.fromUri) or prm.fromUri[:120],
-                content_type=prm.contentType[:80],
-                body=prm.msgBody[:4000],
+                call.account.settings.username,
+                sender=call.context.get("caller", ""),
+                content_type=content_type[:80],
+                body=body[:4000],
             )
         )
 

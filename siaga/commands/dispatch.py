@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dispatch.beds import BED_CLASSES
-from dispatch.recommend import NEEDS, DispatchSettings, Recommendation, recommend
-from dispatch.service import set_unit_status
+from dispatch.recommend import NEEDS, DispatchSettings, Recommendation
+from dispatch.service import recommend_here, set_unit_status
 from dispatch.store import (
     DispatchError,
     add_token,
@@ -24,7 +24,6 @@ from dispatch.store import (
     import_beds,
     import_units,
     list_tokens,
-    read_beds,
     read_units,
     revoke_token,
     status_history,
@@ -34,7 +33,6 @@ from dispatch.transitions import STATUS_DIGITS
 from dispatch.travel import GeodesicTravel
 from dispatch.units import STATUSES, crew_states
 from geo.importers import ImportResult
-from geo.store import read_facilities
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.db import make_engine
 from kernel.settings import SettingsError
@@ -97,17 +95,13 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         print(f"siaga: {exc}", file=sys.stderr)
         return 2
     with Session(make_engine(settings.db_url)) as session:
-        result = recommend(
+        result = recommend_here(
+            session,
             now,
             args.lat,
             args.lon,
             need=args.need,
             bed_class=args.bed_class,
-            units=read_units(session),
-            facilities={f.code: f for f in read_facilities(session)},
-            duties=crew_duties(session, now),
-            statuses=statuses(session),
-            beds=read_beds(session),
             settings=DispatchSettings.from_settings(settings),
             travel=travel,
         )

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from dispatch.store import write_units_csv
 from geo.store import facility_zones
 from kernel.db import make_engine
 from kernel.settings import SAMPLE_REGION, Settings
@@ -264,6 +265,9 @@ def running_lab(
     )
     with Session(make_engine(settings.db_url)) as session, session.begin():
         write_roster(session, ParsedRoster(sample_staff(settings.region_dir), []))
+        # The sample's ambulance units: their phones are endpoints of pjsip.conf (tests ring the crews).
+        units = settings.region_dir / "units.csv"
+        write_units_csv(session, units.read_text(encoding="utf-8"), str(units), replace=True)
     stack = Stack(settings, dialplan_overlays=dialplan_overlays)
     bots = [Bot(e) for e in OPERATORS] + [
         Bot(DISPATCHER),
