@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything siaga needs on a fresh Debian 12 machine, idempotently:
 #   - SIPp (Debian package sip-tester), debootstrap, espeak-ng and sox (IVR prompts), chromium (browser
-#     tests of the web console), from Debian;
+#     tests of the web console), PostgreSQL's server (the tests start a throwaway cluster of their own,
+#     lab/postgres.py; no system-wide server is started or configured), from Debian;
 #   - a Python virtual environment in .venv with siaga and its packages (pyst2, pjsua2-pybind11, …);
 #   - Asterisk 22 in a Debian sid root (scripts/install-asterisk.sh).
 # Runs as root without standard input (CI). Re-running it only checks what is already there.
@@ -19,11 +20,17 @@ command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v sox >/dev/null || missing+=(sox)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web console's browser tests (playwright drives it)
 command -v svwar >/dev/null || missing+=(sipvicious)  # the SIP scanner of tests/hostile (svmap, svwar, svcrack)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)  # the database suites' second backend
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         log "need root to install: ${missing[*]}"; exit 1
     fi
     log "installing Debian packages: ${missing[*]}"
+    if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+        # Only the server's programs: no system-wide cluster (the tests start their own, lab/postgres.py).
+        mkdir -p /etc/postgresql-common/createcluster.d
+        echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/siaga.conf
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
@@ -37,7 +44,7 @@ stamp=.venv/.siaga-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     log "installing siaga and its Python packages into .venv"
     .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored' >&2 || true
-    .venv/bin/python -c 'import asterisk.agi, pjsua2, shapely, geopy, sqlalchemy, apscheduler, fastapi, playwright' \
+    .venv/bin/python -c 'import asterisk.agi, pjsua2, shapely, geopy, sqlalchemy, apscheduler, fastapi, playwright, alembic, psycopg' \
         || { log "Python packages did not install"; exit 1; }
     touch "$stamp"
 fi

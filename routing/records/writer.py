@@ -24,12 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from kernel.children import Child, fork_child
-from kernel.db import Base, make_engine
+from kernel.db import make_engine
 from routing.records.store import apply_batch, apply_event
 
 log = logging.getLogger("siaga.records")
@@ -141,20 +141,8 @@ def _decode(path: Path, line: bytes, events: list[dict[str, Any]]) -> None:
 
 def records_engine(url: str, busy_timeout_s: float = 1.0) -> Engine:
     """The writer's own engine: a locked SQLite database should cost it a second and a retry, not the 15 s
-    the rest of siaga waits. Creates the schema like `kernel.db.make_engine` does."""
-    if not url.startswith("sqlite"):
-        return make_engine(url)
-    if url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
-
-    def pragmas(connection: Any, _record: Any) -> None:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA foreign_keys=ON")
-
-    event.listen(engine, "connect", pragmas)
-    Base.metadata.create_all(engine)
-    return engine
+    the rest of siaga waits. Its schema is checked (or made) like every engine's, by `kernel.db`."""
+    return make_engine(url, busy_timeout_s=busy_timeout_s)
 
 
 class RecordWriter:

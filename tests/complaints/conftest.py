@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from shapely.geometry import box
@@ -57,8 +56,9 @@ def seed(engine: Engine) -> None:
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    made = make_engine(f"sqlite:///{tmp_path / 'siaga.db'}")
+def engine(db_url: str) -> Iterator[Engine]:
+    """The seeded database, on SQLite and on PostgreSQL (tests/conftest.py)."""
+    made = make_engine(db_url)
     seed(made)
     yield made
     made.dispose()

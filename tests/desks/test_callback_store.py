@@ -5,7 +5,6 @@ record is written after the request."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +20,7 @@ T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 DESK = "konter-semarang"
 
 
-def _store(tmp_path: Path) -> CallbackStore:
-    url = f"sqlite:///{tmp_path / 'siaga.db'}"
+def _store(url: str) -> CallbackStore:
     return CallbackStore(lambda: make_engine(url))
 
 
@@ -38,8 +36,8 @@ def _add(store: CallbackStore, call_id: str, at: datetime) -> bool:
     )
 
 
-def test_a_call_asks_once_and_its_tries_move_it_to_answered(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_a_call_asks_once_and_its_tries_move_it_to_answered(db_url: str) -> None:
+    store = _store(db_url)
     assert _add(store, "siaga-1.1", T0)
     assert not _add(store, "siaga-1.1", T0 + timedelta(seconds=5)), "a second 1 keeps the first request"
     [open_callback] = store.open_callbacks(set())
@@ -70,8 +68,8 @@ def test_a_call_asks_once_and_its_tries_move_it_to_answered(tmp_path: Path) -> N
     assert [(t.n, t.outcome) for t in store.tries(open_callback.id)] == [(1, "no answer"), (2, "answered")]
 
 
-def test_the_last_unanswered_try_fails_the_request(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_the_last_unanswered_try_fails_the_request(db_url: str) -> None:
+    store = _store(db_url)
     _add(store, "siaga-2.1", T0)
     [callback] = store.open_callbacks(set())
     for k in range(3):
@@ -82,8 +80,8 @@ def test_the_last_unanswered_try_fails_the_request(tmp_path: Path) -> None:
     assert status == FAILED and store.open_callbacks(set()) == []
 
 
-def test_the_call_record_follows_once_it_exists(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_the_call_record_follows_once_it_exists(db_url: str) -> None:
+    store = _store(db_url)
     _add(store, "siaga-3.1", T0)
     [callback] = store.open_callbacks(set())
     n = store.start_try(callback.id, T0 + timedelta(seconds=60))
@@ -107,8 +105,8 @@ def test_the_call_record_follows_once_it_exists(tmp_path: Path) -> None:
     assert entry["callback_tries"] == 1 and entry["outcome"] == "callback"
 
 
-def test_a_try_made_while_the_record_was_being_updated_is_synced_again(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_a_try_made_while_the_record_was_being_updated_is_synced_again(db_url: str) -> None:
+    store = _store(db_url)
     _add(store, "siaga-4.1", T0)
     with Session(store.engine) as session, session.begin():
         session.add(CallRecord(call_id="siaga-4.1", caller="081240000050", outcome="callback"))

@@ -24,8 +24,8 @@ BOWTIE = {
 }
 
 
-def _engine(tmp_path: Path) -> Engine:
-    return make_engine(f"sqlite:///{tmp_path / 'siaga.db'}")
+def _engine(url: str) -> Engine:
+    return make_engine(url)
 
 
 def _codes(engine: Engine) -> list[str]:
@@ -42,8 +42,8 @@ def _good() -> list[dict]:
     ]
 
 
-def test_a_good_file_lands_whole_with_wkb_geometries(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_a_good_file_lands_whole_with_wkb_geometries(db_url: str, tmp_path: Path) -> None:
+    engine = _engine(db_url)
     result = import_areas(engine, write_collection(tmp_path / "a.geojson", _good()))
     assert result.imported == 4 and not result.skipped and not result.warnings
     areas = {a.code: a for a in read_areas(Session(engine))}
@@ -51,8 +51,8 @@ def test_a_good_file_lands_whole_with_wkb_geometries(tmp_path: Path) -> None:
     assert areas["33.74.02"].geometry.equals(shapely.box(110.4, -7.1, 110.5, -7.0))
 
 
-def test_every_bad_feature_is_named_and_nothing_is_imported(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_every_bad_feature_is_named_and_nothing_is_imported(db_url: str, tmp_path: Path) -> None:
+    engine = _engine(db_url)
     import_areas(engine, write_collection(tmp_path / "first.geojson", _good()[:1]))
     nan_square = square(110.3, -7.1, 0.1)
     nan_square["coordinates"][0][2][0] = float("nan")
@@ -98,8 +98,8 @@ def test_every_bad_feature_is_named_and_nothing_is_imported(tmp_path: Path) -> N
     assert _codes(engine) == ["33"]  # the stored provinsi is untouched, nothing else landed
 
 
-def test_skip_bad_loads_the_good_features_and_never_an_orphan(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_skip_bad_loads_the_good_features_and_never_an_orphan(db_url: str, tmp_path: Path) -> None:
+    engine = _engine(db_url)
     features = [
         *_good(),
         feature("33.74.03", "kecamatan", "33.74", {"type": "Point", "coordinates": [110.3, -7.0]}),
@@ -111,8 +111,8 @@ def test_skip_bad_loads_the_good_features_and_never_an_orphan(tmp_path: Path) ->
     assert _codes(engine) == ["33", "33.74", "33.74.01", "33.74.02"]
 
 
-def test_a_self_intersecting_polygon_is_repaired_with_a_warning(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_a_self_intersecting_polygon_is_repaired_with_a_warning(db_url: str, tmp_path: Path) -> None:
+    engine = _engine(db_url)
     features = [*_good()[:2], feature("33.74.01", "kecamatan", "33.74", BOWTIE)]
     stream = io.StringIO()
     result = import_areas(
@@ -126,8 +126,8 @@ def test_a_self_intersecting_polygon_is_repaired_with_a_warning(tmp_path: Path) 
     assert stored.is_valid and stored.geom_type == "MultiPolygon" and stored.area > 0
 
 
-def test_shapefile_property_names_through_a_map(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_shapefile_property_names_through_a_map(db_url: str, tmp_path: Path) -> None:
+    engine = _engine(db_url)
     import_areas(engine, write_collection(tmp_path / "top.geojson", _good()))
     desa = {
         "type": "Feature",
@@ -151,8 +151,8 @@ def test_a_bad_map_is_refused(spec: str, message: str) -> None:
         PropertyMap.parse(spec)
 
 
-def test_merge_replaces_same_codes_and_replace_starts_over(tmp_path: Path) -> None:
-    engine = _engine(tmp_path)
+def test_merge_replaces_same_codes_and_replace_starts_over(db_url: str, tmp_path: Path) -> None:
+    engine = _engine(db_url)
     import_areas(engine, write_collection(tmp_path / "a.geojson", _good()))
     renamed = [feature("33.74.02", "kecamatan", "33.74", square(110.4, -7.1, 0.1), name="Timur Baru")]
     import_areas(engine, write_collection(tmp_path / "b.geojson", renamed))
@@ -162,20 +162,18 @@ def test_merge_replaces_same_codes_and_replace_starts_over(tmp_path: Path) -> No
     assert _codes(engine) == ["33", "33.74"]
 
 
-def test_long_imports_report_progress(tmp_path: Path, small_country: Path) -> None:
+def test_long_imports_report_progress(db_url: str, tmp_path: Path, small_country: Path) -> None:
     stream = io.StringIO()
-    import_areas(
-        _engine(tmp_path), small_country / "areas.geojson", report=ImportReport(stream, interval_s=0)
-    )
+    import_areas(_engine(db_url), small_country / "areas.geojson", report=ImportReport(stream, interval_s=0))
     lines = stream.getvalue().splitlines()
     assert any(line.startswith("checking areas: ") and "(100%)" in line for line in lines)
     assert any(line.startswith("writing areas: ") for line in lines)
 
 
-def test_unreadable_files(tmp_path: Path) -> None:
+def test_unreadable_files(db_url: str, tmp_path: Path) -> None:
     (tmp_path / "x.geojson").write_text("{oops", encoding="utf-8")
     with pytest.raises(ValueError, match="not readable GeoJSON"):
-        import_areas(_engine(tmp_path), tmp_path / "x.geojson")
+        import_areas(_engine(db_url), tmp_path / "x.geojson")
     (tmp_path / "y.geojson").write_text('{"type": "Feature"}', encoding="utf-8")
     with pytest.raises(ValueError, match="expected a GeoJSON FeatureCollection"):
-        import_areas(_engine(tmp_path), tmp_path / "y.geojson")
+        import_areas(_engine(db_url), tmp_path / "y.geojson")

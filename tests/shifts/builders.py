@@ -70,9 +70,9 @@ STAFF_CSV = (
 )
 
 
-def roster_db(directory: Path) -> Engine:
-    """A fresh database with the six people of `STAFF_CSV`."""
-    engine = make_engine(f"sqlite:///{directory / 'roster.db'}")
+def roster_db(directory: Path, url: str | None = None) -> Engine:
+    """A fresh database (`url`, else a SQLite file in `directory`) with the six people of `STAFF_CSV`."""
+    engine = make_engine(url or f"sqlite:///{directory / 'roster.db'}")
     load(engine, STAFF_CSV)
     return engine
 

@@ -31,8 +31,8 @@ def count(engine) -> int:  # type: ignore[no-untyped-def]
         return session.scalar(select(func.count()).select_from(Assignment)) or 0
 
 
-def test_the_lean_snapshot_agrees_with_a_full_scan_at_every_hour(tmp_path: Path) -> None:
-    engine = roster_db(tmp_path)
+def test_the_lean_snapshot_agrees_with_a_full_scan_at_every_hour(db_url: str, tmp_path: Path) -> None:
+    engine = roster_db(tmp_path, db_url)
     load(engine, WEEK)
     with Session(engine) as session, session.begin():
         add_leave(session, "budi", at("2026-11-23T10:00+07:00"), at("2026-11-23T11:30+07:00"))
@@ -56,8 +56,8 @@ def next_boundary_after(duties, moment, session):  # type: ignore[no-untyped-def
     return min([*candidates, *([stored] if stored else []), moment + timedelta(hours=24)])
 
 
-def test_next_boundary_includes_leave_and_swaps(tmp_path: Path) -> None:
-    engine = roster_db(tmp_path)
+def test_next_boundary_includes_leave_and_swaps(db_url: str, tmp_path: Path) -> None:
+    engine = roster_db(tmp_path, db_url)
     load(engine, WEEK)
     with Session(engine) as session, session.begin():
         add_leave(session, "budi", at("2026-11-23T10:00+07:00"), at("2026-11-23T11:30+07:00"))
@@ -69,8 +69,8 @@ def test_next_boundary_includes_leave_and_swaps(tmp_path: Path) -> None:
         assert next_boundary(session, at("2026-11-30T00:00+07:00")) is None
 
 
-def test_roster_source_rebuilds_at_the_boundary_and_on_a_new_revision(tmp_path: Path) -> None:
-    engine = roster_db(tmp_path)
+def test_roster_source_rebuilds_at_the_boundary_and_on_a_new_revision(db_url: str, tmp_path: Path) -> None:
+    engine = roster_db(tmp_path, db_url)
     load(engine, WEEK)
     source = RosterSource(engine, refresh_s=3600)  # only boundaries and forced reads may rebuild
     night = source.snapshot(at("2026-11-23T06:00+07:00"))
@@ -88,8 +88,8 @@ def test_roster_source_rebuilds_at_the_boundary_and_on_a_new_revision(tmp_path: 
     ]
 
 
-def test_an_import_overlapping_the_stored_roster_is_refused_whole(tmp_path: Path) -> None:
-    engine = roster_db(tmp_path)
+def test_an_import_overlapping_the_stored_roster_is_refused_whole(db_url: str, tmp_path: Path) -> None:
+    engine = roster_db(tmp_path, db_url)
     load(engine, WEEK)
     before = count(engine)
     clash = (
@@ -105,8 +105,8 @@ def test_an_import_overlapping_the_stored_roster_is_refused_whole(tmp_path: Path
     assert count(engine) == before
 
 
-def test_update_replaces_the_files_facilities_and_dates_only(tmp_path: Path) -> None:
-    engine = roster_db(tmp_path)
+def test_update_replaces_the_files_facilities_and_dates_only(db_url: str, tmp_path: Path) -> None:
+    engine = roster_db(tmp_path, db_url)
     load(engine, WEEK)
     before = count(engine)
     corrected = "facility_code,staff_id,date,shift\npkm-a,sri,2026-11-23,pagi\npkm-a,budi,2026-11-23,siang\n"
@@ -122,8 +122,8 @@ def test_update_replaces_the_files_facilities_and_dates_only(tmp_path: Path) -> 
     assert count(engine) == before - 2 + 2  # pkm-a's two shifts of 2026-11-23 replaced, nothing else
 
 
-def test_a_dry_run_writes_nothing(tmp_path: Path) -> None:
-    engine = roster_db(tmp_path)
+def test_a_dry_run_writes_nothing(db_url: str, tmp_path: Path) -> None:
+    engine = roster_db(tmp_path, db_url)
     before = count(engine)
     result = load(engine, WEEK, dry_run=True)
     assert (result.assignments, result.written) == (8, False)

@@ -1,0 +1,95 @@
+"""Databases for the suites that exercise the database layer, on both backends siaga supports.
+
+A test that asks for `db_url` (or `new_db`, or `databases`) runs twice: on SQLite (a file in its own temp
+folder) and on PostgreSQL (a database in one throwaway cluster for the whole session, `lab.postgres`:
+initdb in a temp folder, its own port on 127.0.0.1, as the `postgres` user when we are root). Each
+PostgreSQL test database is a copy of a template brought to the head by the real migrations once, made
+with PostgreSQL's own `CREATE DATABASE … TEMPLATE` (tens of milliseconds), and dropped after the test.
+Only the suites that exercise the database take these fixtures: the rest stay on SQLite alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, make_url
+
+from kernel.db import make_engine
+from lab.postgres import PostgresCluster
+
+BACKENDS = ("sqlite", "postgresql")
+HEAD_TEMPLATE = "siaga_head"
+
+
+class Databases:
+    """Fresh databases of one backend, each at the migrations' head or a copy of one this made."""
+
+    def __init__(self, backend: str, cluster: PostgresCluster | None) -> None:
+        self.backend = backend
+        self.cluster = cluster
+        self._numbers = itertools.count(1)
+
+    def new(self, folder: Path, like: str | None = None, *, empty: bool = False) -> str:
+        """A new database's URL: at head (any siaga engine would make an empty one so; here it is already),
+        a copy of `like` (a URL this made, nobody connected to it), or with `empty` nothing at all."""
+        if self.cluster is None:
+            path = folder / f"siaga-{next(self._numbers)}.db"
+            if like is not None:
+                shutil.copy(make_url(like).database or "", path)
+            return f"sqlite:///{path}"
+        name = f"t{next(self._numbers)}"
+        template = make_url(like).database if like is not None else None if empty else HEAD_TEMPLATE
+        return self.cluster.create_database(name, template=template)
+
+    def drop(self, url: str) -> None:
+        if self.cluster is not None:
+            self.cluster.drop_database(make_url(url).database or "")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """The session's PostgreSQL cluster, with the head's template made by the real migrations."""
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        make_engine(cluster.create_database(HEAD_TEMPLATE)).dispose()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(request: pytest.FixtureRequest) -> Databases:
+    if request.param == "sqlite":
+        return Databases("sqlite", None)
+    return Databases("postgresql", request.getfixturevalue("postgres"))
+
+
+@pytest.fixture
+def new_db(databases: Databases, tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """`new_db()` → a fresh database's URL (`like=url`: a copy; `empty=True`: no schema); dropped after."""
+    made: list[str] = []
+
+    def make(like: str | None = None, *, empty: bool = False) -> str:
+        made.append(databases.new(tmp_path, like, empty=empty))
+        return made[-1]
+
+    yield make
+    for url in made:
+        databases.drop(url)
+
+
+@pytest.fixture
+def db_url(new_db: Callable[..., str]) -> str:
+    return new_db()
+
+
+@pytest.fixture
+def db_engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
