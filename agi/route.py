@@ -54,6 +54,9 @@ class VariableWriter(Protocol):
 class RouteOptions:
     carrier_header: str = "X-Caller-Location"
     device_state_check: bool = True
+    # The ambulance recommendation for an emergency caller's point, for the screen-pop (X-Siaga-Ambulance;
+    # dispatch/screenpop.py): (now, lat, lon) → one line, "" for none.
+    ambulance: Callable[[datetime, float, float], str] | None = None
 
 
 def _started_at(raw: str, now: datetime) -> datetime | None:
@@ -121,8 +124,9 @@ def context_from_env(
     return CallContext(unique_id, caller, dialled, service, now, location_facts, started, topic)
 
 
-def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:
-    """The plan as channel variables (with the operator's screen-pop texts), ROUTE_STATUS last."""
+def plan_variables(plan: RoutePlan, extra: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """The plan as channel variables (with the operator's screen-pop texts and any `extra` ones),
+    ROUTE_STATUS last."""
     pairs: list[tuple[str, str]] = []
     for n, target in enumerate(plan.targets, start=1):
         pairs.append((v.route_n(n), target.dial))
@@ -139,12 +143,13 @@ def plan_variables(plan: RoutePlan) -> list[tuple[str, str]]:
         pairs.append((v.SCREENPOP_VARIABLES[header], text))
     for n, text in enumerate(attempt_texts(plan), start=1):
         pairs.append((v.screenpop_attempt_n(n), text))
+    pairs.extend(extra)
     pairs.append((v.ROUTE_COUNT, str(len(plan.targets))))
     pairs.append((v.ROUTE_STATUS, v.STATUS_OK))
     return pairs
 
 
-def write_plan(session: VariableWriter, plan: RoutePlan) -> None:
+def write_plan(session: VariableWriter, plan: RoutePlan, extra: Sequence[tuple[str, str]] = ()) -> None:
     """One `EXEC MSet` round trip where the session offers it (ROUTE_STATUS set in the same command, so
     a crash cannot leave half a plan looking whole); one SET VARIABLE each otherwise or if MSet fails.
 
@@ -152,7 +157,7 @@ def write_plan(session: VariableWriter, plan: RoutePlan) -> None:
     such as `0812(` once glued every later pair, ROUTE_STATUS included, onto its value: the call went to
     the dispatcher. The session escapes each value for that parser, so no value can take another's place.
     """
-    pairs = plan_variables(plan)
+    pairs = plan_variables(plan, extra)
     set_many = getattr(session, "set_variables", None)
     if set_many is not None:
         try:
@@ -183,6 +188,18 @@ class DecisionLog:
         self._handle.flush()
 
 
+def _ambulance_pop(options: RouteOptions, ctx: CallContext, plan: RoutePlan) -> list[tuple[str, str]]:
+    """The screen-pop's ambulance line for an emergency caller whose point is known; never an error."""
+    if options.ambulance is None or ctx.service != "emergency" or plan.location is None:
+        return []
+    try:
+        text = options.ambulance(ctx.at, plan.location.lat, plan.location.lon)
+    except Exception:
+        log.exception("call %s: no ambulance screen-pop", ctx.call_id)
+        return []
+    return [(v.SCREENPOP_AMBULANCE, text)] if text else []
+
+
 def make_route_handler(
     router: Router,
     decisions: DecisionLog | None,
@@ -209,7 +226,7 @@ def make_route_handler(
         plan = router.decide(ctx, candidates=candidates, states=states)
         if fact_notes:
             plan.notes.extend(fact_notes)
-        write_plan(session, plan)
+        write_plan(session, plan, _ambulance_pop(options, ctx, plan))
         if log.isEnabledFor(logging.INFO):
             first = plan.targets[0] if plan.targets else None
             log.info(

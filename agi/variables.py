@@ -22,6 +22,7 @@ headers on each INVITE to an operator). The leading "_" makes Asterisk copy them
 
     _SIAGA_POP_CALL, _SIAGA_POP_CALLER, _SIAGA_POP_LOCATION, _SIAGA_POP_SOURCE, _SIAGA_POP_ACCURACY,
     _SIAGA_POP_AREA, _SIAGA_POP_SERVICE   the same on every attempt
+    _SIAGA_POP_AMBULANCE                  emergency calls with a point: the nearest ambulance and bed
     SIAGA_POP_ATTEMPT_1..n                 "2 of 3; Puskesmas Gayamsari did not answer"; siaga-attempt
                                            copies the one it dials into _SIAGA_POP_ATTEMPT
 
@@ -84,6 +85,7 @@ SCREENPOP_VARIABLES = {
     "X-Siaga-Area": "_SIAGA_POP_AREA",
     "X-Siaga-Service": "_SIAGA_POP_SERVICE",
 }
+SCREENPOP_AMBULANCE = "_SIAGA_POP_AMBULANCE"  # X-Siaga-Ambulance: emergency calls with a point only
 """Screen-pop header → the inheritable variable the engine sets (the dialplan reads it without the "_")."""
 
 

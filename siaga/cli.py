@@ -150,7 +150,7 @@ def cmd_softphone(args: argparse.Namespace) -> int:
     """Each --user registers with its endpoint's own secret from the data directory, unless --password
     is given (a softphone on another machine than siaga's data)."""
 
-    if args.password is not None:
+    if args.password is not None or args.list_audio_devices:
         return softphone_cli.run(args)
     return softphone_cli.run(args, passwords=endpoint_passwords(settings_from_args(args), args.user))
 

@@ -1,4 +1,5 @@
-"""The console as `siaga web` serves it: the web app with the registrations of our Asterisk.
+"""The console as `siaga web` serves it: the web app with the registrations of our Asterisk, and its queues
+and phone states for the wallboard.
 
 The console (`web`) knows no PBX; the composition here gives it one, for one process or for each
 uvicorn worker (`siaga web --workers N`, which reads the settings the parent put in SIAGA_*).
@@ -6,17 +7,46 @@ uvicorn worker (`siaga web --workers N`, which reads the settings the parent put
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
+from ami.client import ManagerError
+from ami.login import manager_client
+from ami.status import read_status
 from kernel.settings import Settings, load
 from lab.pbx import asterisk_registrations
 from siaga.models import TABLE_MODULES  # noqa: F401  (every table on Base)
 from web.app import build_services, create_app, serving
 from web.directory.services import Registrations
+from web.wallboard.services import PbxStatus, PbxStatusSource
+
+log = logging.getLogger("siaga.console")
+
+
+def asterisk_status(settings: Settings) -> Callable[[], PbxStatus | None]:
+    """How the wallboard asks our Asterisk for its queues and device states (manager interface, one short
+    login per ask; the wallboard's source asks at most once a second): None when it does not answer."""
+
+    def ask() -> PbxStatus | None:
+        try:
+            with manager_client(settings, timeout_s=2.0) as client:
+                report = read_status(client)
+        except (ManagerError, OSError) as exc:
+            log.warning("queue and phone states unknown: %s", exc)
+            return None
+        return PbxStatus(report.queues, report.devices, report.away)
+
+    return ask
 
 
 def console_app(settings: Settings) -> FastAPI:
-    services = build_services(settings, registrations=Registrations(asterisk_registrations(settings)))
+    services = build_services(
+        settings,
+        registrations=Registrations(asterisk_registrations(settings)),
+        pbx=PbxStatusSource(asterisk_status(settings)),
+    )
     return serving(create_app(settings, services))
 
 

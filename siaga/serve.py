@@ -27,6 +27,9 @@ from desks.skills import check_topics, read_skills
 from desks.staffed import check_desks_staffed
 from desks.sync import run_desk_sync
 from dispatch.crew_alerts import CrewAlerter, run_crew_alerts
+from dispatch.recommend import DispatchSettings
+from dispatch.screenpop import AmbulanceAdvice
+from dispatch.travel import GeodesicTravel
 from kernel.children import Supervised
 from kernel.db import make_engine
 from kernel.settings import Settings
@@ -62,7 +65,20 @@ def build_server(settings: Settings) -> EngineParts:
         lambda: records_engine(settings.db_url),
         settings.records_retry_s,
     )
-    options = RouteOptions(settings.carrier_location_header, bool(settings.device_state_check))
+    # The screen-pop's ambulance line (dispatch/screenpop.py): each worker keeps its own snapshot.
+    ambulance = AmbulanceAdvice(
+        lambda: records_engine(settings.db_url),
+        DispatchSettings.from_settings(settings),
+        GeodesicTravel(settings.dispatch_road_factor, settings.dispatch_speed_kmh),
+    )
+    options = RouteOptions(
+        settings.carrier_location_header, bool(settings.device_state_check), ambulance=ambulance.text
+    )
+
+    def after_fork() -> None:
+        roster.after_fork()
+        ambulance.after_fork()
+
     scripts.register(
         "route",
         make_route_handler(router, DecisionLog(settings.decision_log), records=records, options=options),
@@ -104,7 +120,7 @@ def build_server(settings: Settings) -> EngineParts:
         settings.agi_port,
         scripts,
         workers=settings.agi_workers,
-        on_worker_start=roster.after_fork,
+        on_worker_start=after_fork,
         allowed_peers=settings.agi_allowed_peers,
     )
     return EngineParts(server, router, roster, records)

@@ -153,7 +153,17 @@ class BotFleet:
 
     def command(self, index: int, group: list[Bot]) -> list[str]:
         stem = self.workdir / f"bots-{index}"
-        cmd = [self.python, "-m", "softphone", "--server", self.server, "--auto-answer", "--json"]
+        # Bots never open a sound card: the null device, whatever the machine has.
+        cmd = [
+            self.python,
+            "-m",
+            "softphone",
+            "--server",
+            self.server,
+            "--auto-answer",
+            "--json",
+            "--null-audio",
+        ]
         cmd += ["--events", f"{stem}.jsonl", "--register-timeout", f"{self.register_timeout_s:g}"]
         cmd += ["--pj-log", f"{stem}.pjsip.log", "--pj-log-level", str(self.pj_log_level)]
         for bot in group:

@@ -2,6 +2,9 @@
 
 Exit status: 0 after a signal-driven shutdown, 1 if registration did not complete within
 --register-timeout (or the softphone died), 2 for invalid options.
+
+Sound: the machine's default devices unless --audio-device names others or --null-audio asks for none
+(bots). A machine without a sound device (a server, CI) gets the null device and one line saying so.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from softphone.audio import AudioDeviceError, AudioSetup, describe_devices, parse_device_options
 from softphone.events import (
     ANSWERED,
     DISCONNECTED,
@@ -56,9 +60,22 @@ class UsageError(ValueError):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--user", action="append", default=[], metavar="NAME", required=True,
+        "--user", action="append", default=[], metavar="NAME",
         help=f"operator (PJSIP endpoint) to register; repeat for up to {MAX_OPERATORS}",
     )  # fmt: skip
+    sound = parser.add_mutually_exclusive_group()
+    sound.add_argument(
+        "--audio-device", action="append", default=[], metavar="DEV",
+        help="sound device by index or name (see --list-audio-devices) for both directions, or "
+        "capture=DEV / playback=DEV for one; repeatable (default: the system's default devices)",
+    )  # fmt: skip
+    sound.add_argument(
+        "--null-audio", action="store_true",
+        help="no sound device at all: calls connect silently (answering bots, servers)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--list-audio-devices", action="store_true", help="print the sound devices and codecs, then exit"
+    )
     parser.add_argument(
         "--password", default=None,
         help="SIP password of every --user (default: each user's own secret; `siaga softphone` reads "
@@ -113,6 +130,34 @@ def _answer_delays(values: list[str], users: list[str]) -> tuple[float, dict[str
     return default, per_user
 
 
+def audio_setup(args: argparse.Namespace) -> AudioSetup:
+    """The sound the options ask for; a malformed --audio-device is a usage error."""
+    if args.null_audio:
+        return AudioSetup()
+    try:
+        capture, playback = parse_device_options(args.audio_device)
+    except AudioDeviceError as exc:
+        raise UsageError(str(exc)) from None
+    return AudioSetup.system(capture, playback)
+
+
+def list_audio_devices() -> int:
+    """--list-audio-devices: what a phone here could open, and the codecs it offers, best first."""
+    try:
+        phone = Softphone()
+    except RuntimeError as exc:
+        print(f"softphone: {exc}", file=sys.stderr)
+        return 1
+    with phone:
+        for line in describe_devices(phone.audio_devices):
+            print(line)
+        enabled = [name for name, priority in phone.codecs if priority > 0]
+        print("codecs (best first): " + ", ".join(enabled))
+        if not any(name.lower().startswith("opus/") for name in enabled):
+            print("opus: not in this pjsua2 build; calls use G.711 (PCMU/PCMA)")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> tuple[float, dict[str, float]]:
     users: list[str] = args.user
     if not users:
@@ -147,6 +192,7 @@ _POP_LINES = (
     ("caller", "X-Siaga-Caller"),
     ("area", "X-Siaga-Area"),
     ("location", "X-Siaga-Location"),
+    ("ambulance", "X-Siaga-Ambulance"),
     ("call id", "X-Siaga-Call"),
 )
 
@@ -259,9 +305,12 @@ def run(
     `passwords` (user → SIP password) is how `siaga softphone` hands over the stored secrets."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.list_audio_devices:
+        return list_audio_devices()
     try:
         default_delay, delays = _validate(args)
         secrets = _passwords(args, passwords)
+        audio = audio_setup(args)
     except UsageError as exc:
         print(f"softphone: {exc}", file=sys.stderr)
         return 2
@@ -284,10 +333,16 @@ def run(
                 bind_address=args.bind,
                 pj_log_level=args.pj_log_level,
                 pj_log_file=args.pj_log,
+                audio=audio,
             )
+        except AudioDeviceError as exc:
+            print(f"softphone: {exc}", file=sys.stderr)
+            return 2
         except RuntimeError as exc:
             print(f"softphone: {exc}", file=sys.stderr)
             return 1
+        if phone.audio_outcome.note and not args.null_audio:
+            print(f"softphone: {phone.audio_outcome.note}", file=sys.stderr, flush=True)
         try:
             for user in args.user:
                 try:

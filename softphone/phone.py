@@ -29,7 +29,15 @@ from typing import Any, TextIO, TypeVar
 
 import pjsua2 as pj
 
-from softphone import _pjlib
+from softphone import _pjlib, media
+from softphone.audio import (
+    NULL_AUDIO,
+    AudioDevice,
+    AudioDeviceError,
+    AudioOutcome,
+    AudioSetup,
+    choose_devices,
+)
 from softphone.events import (
     ANSWERED,
     DISCONNECTED,
@@ -102,6 +110,15 @@ class OperatorSettings:
 
 
 @dataclass(frozen=True)
+class CallAudio:
+    """Sound files an operator's calls play and record (tests, announcements): played into the call as
+    it is answered (looping), and the far end's voice recorded until the call ends."""
+
+    play: Path | None = None
+    record: Path | None = None
+
+
+@dataclass(frozen=True)
 class RegistrationStatus:
     registered: bool = False
     status_code: int | None = None
@@ -148,6 +165,10 @@ class _CallLeg(pj.Call):
         self.answered = False
         self.ended = False
         self.outgoing = False
+        self.bridge_slot = -1  # the call's conference-bridge slot once its audio is up
+        self.player: int | None = None
+        self.recorder: int | None = None
+        self.player_slot = self.recorder_slot = -1
 
     def onCallState(self, prm: pj.OnCallStateParam) -> None:
         try:
@@ -160,6 +181,12 @@ class _CallLeg(pj.Call):
             self.phone._on_call_tsx(self, prm)
         except BaseException:
             log.exception("[%s] transaction callback failed", self.account.settings.username)
+
+    def onCallMediaState(self, prm: pj.OnCallMediaStateParam) -> None:
+        try:
+            self.phone._on_media_state(self)
+        except BaseException:
+            log.exception("[%s] media-state callback failed", self.account.settings.username)
 
 
 class Softphone:
@@ -177,10 +204,14 @@ class Softphone:
         pj_log_level: int = 0,
         pj_log_file: str | Path | None = None,
         start_timeout_s: float = 10.0,
+        audio: AudioSetup = NULL_AUDIO,
     ) -> None:
         """`events`: JSON-lines sink (a path, "-" for stdout, or an open text stream).
         `bind_address`: SIP/UDP bind address; by default loopback when the first operator's server
-        is on loopback (so nothing advertises a LAN address in tests), else all interfaces."""
+        is on loopback (so nothing advertises a LAN address in tests), else all interfaces.
+        `audio`: the null device unless asked (bots and tests never open a sound card); with
+        `AudioSetup.system()` the machine's devices, falling back to the null device where there are
+        none (`audio_outcome.note` says so). A named device that is not there raises AudioDeviceError."""
         with Softphone._instance_lock:
             if Softphone._instance_alive:
                 raise RuntimeError("only one Softphone per process (pjsua2 has a single Endpoint)")
@@ -190,6 +221,11 @@ class Softphone:
             callbacks=[on_event] if on_event is not None else [],
         )
         self._bind_address = bind_address
+        self._audio_setup = audio
+        self.audio_outcome = AudioOutcome(True)
+        self._devices: list[AudioDevice] = []
+        self._codecs: list[tuple[str, int]] = []
+        self._call_audio: dict[str, CallAudio] = {}
         self._pj_log_level = pj_log_level
         self._pj_log_file = str(pj_log_file) if pj_log_file is not None else ""
         self._commands: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
@@ -214,6 +250,8 @@ class Softphone:
             self._thread.join(timeout=5)
             self._release_instance()
             self._bus.close()
+            if isinstance(self._startup_error, AudioDeviceError):
+                raise self._startup_error
             raise RuntimeError(f"pjsua2 endpoint failed to start: {self._startup_error!r}")
         # A forgotten close() would leave operators registered at Asterisk after we are gone.
         atexit.register(self.close)
@@ -287,6 +325,32 @@ class Softphone:
         """Call `extension` at the operator's server as `username` (feature codes such as *46 away)."""
         self._call(lambda: self._dial(username, extension))
 
+    @property
+    def audio_devices(self) -> list[AudioDevice]:
+        """The sound devices this pjsua2 build sees on this machine (none with the pybind11 wheel)."""
+        return list(self._devices)
+
+    @property
+    def codecs(self) -> list[tuple[str, int]]:
+        """(codec, priority) as this phone offers and answers them, best first; 0 = disabled."""
+        return sorted(self._codecs, key=lambda c: -c[1])
+
+    def set_call_audio(self, username: str, audio: CallAudio) -> None:
+        """Play and/or record on `username`'s calls from their next audio start on."""
+        if audio.play is not None and not audio.play.is_file():
+            raise ValueError(f"no sound file {audio.play}")
+
+        def apply() -> None:
+            if username not in self._accounts:
+                raise ValueError(f"{username!r} is not an operator of this softphone")
+            self._call_audio[username] = audio
+
+        self._call(apply)
+
+    def stop_recordings(self) -> int:
+        """Close every open recording (its WAV header is written then); returns how many."""
+        return self._call(self._close_recorders)
+
     def close(self, timeout_s: float = 15.0) -> None:
         """Hang up, unregister every operator, destroy the endpoint. Idempotent."""
         if self._closed:
@@ -324,6 +388,7 @@ class Softphone:
             self._start_endpoint()
         except BaseException as exc:
             self._startup_error = exc
+            self._shutdown()  # an endpoint half started (a bad --audio-device) dies on its own thread
             self._started.set()
             return
         self._started.set()
@@ -392,8 +457,30 @@ class Softphone:
         cfg.logConfig.filename = self._pj_log_file
         ep.libInit(cfg)
         ep.libStart()
-        ep.audDevManager.setNullDev()  # no sound card on servers or CI
         self._ep = ep
+        media.prefer_codecs(name for name, _ in media.codecs())
+        self._codecs = media.codecs()
+        self._start_audio(ep)
+
+    def _start_audio(self, ep: pj.Endpoint) -> None:
+        """The devices `audio` asked for, else the null device (servers, CI, bots) with the reason."""
+        manager = ep.audDevManager
+        self._devices = [
+            AudioDevice(int(d.id), d.name, d.driver, int(d.inputCount), int(d.outputCount))
+            for d in manager.enumDev2
+        ]
+        outcome = choose_devices(self._audio_setup, self._devices)  # AudioDeviceError stops the start
+        if not outcome.null:
+            try:
+                manager.captureDev = outcome.capture
+                manager.playbackDev = outcome.playback
+            except BaseException as exc:  # a device that is there but will not open (busy, unplugged)
+                outcome = AudioOutcome(
+                    True, note=f"the sound device would not open ({exc}): using the null audio device"
+                )
+        if outcome.null:
+            manager.setNullDev()
+        self.audio_outcome = outcome
 
     def _ensure_transport(self, server: str) -> int:
         if self._transport_id is None:
@@ -540,9 +627,57 @@ class Softphone:
                     duration_s=round(info.connectDuration.sec + info.connectDuration.msec / 1000, 3),
                 )
             )
+            self._release_call_media(call)
             if self._calls.get(call.slot) is call:
                 del self._calls[call.slot]
             self._ended_calls.append(call)
+
+    def _on_media_state(self, call: _CallLeg) -> None:
+        """Audio is up (or changed): wire the call to the sound device, and to its player and recorder."""
+        slot = media.call_conf_port(call.slot)
+        if slot < 0:
+            return
+        # Connected again on every update, even to the same slot: an UPDATE or re-INVITE that renews the
+        # stream drops the bridge's connections of the call's port.
+        call.bridge_slot = slot
+        if not self.audio_outcome.null:
+            media.connect(slot, 0)  # the caller's voice to the speaker
+            media.connect(0, slot)  # the microphone to the caller
+        audio = self._call_audio.get(call.account.settings.username)
+        if audio is not None and audio.play is not None and call.player is None:
+            call.player, call.player_slot = media.create_player(audio.play)
+        if audio is not None and audio.record is not None and call.recorder is None:
+            call.recorder, call.recorder_slot = media.create_recorder(audio.record)
+        if call.player is not None:
+            media.connect(call.player_slot, slot)
+        if call.recorder is not None:
+            media.connect(slot, call.recorder_slot)
+
+    def _release_call_media(self, call: _CallLeg) -> None:
+        for kind, ident, destroy in (
+            ("player", call.player, media.destroy_player),
+            ("recorder", call.recorder, media.destroy_recorder),
+        ):
+            if ident is None:
+                continue
+            try:
+                destroy(ident)
+            except media.MediaError:
+                log.exception("[%s] closing the call's %s failed", call.account.settings.username, kind)
+        call.player = call.recorder = None
+
+    def _release_all_media(self) -> None:
+        for call in [*self._calls.values(), *self._ended_calls]:
+            self._release_call_media(call)
+
+    def _close_recorders(self) -> int:
+        closed = 0
+        for call in [*self._calls.values(), *self._ended_calls]:
+            if call.recorder is not None:
+                media.destroy_recorder(call.recorder)
+                call.recorder = None
+                closed += 1
+        return closed
 
     # ---------------------------------------------------------------- work on the pj loop
 
@@ -624,6 +759,7 @@ class Softphone:
                     except RuntimeError:
                         log.debug("unregister failed", exc_info=True)
             self._pump_until(lambda: not any(s.registered for s in self.registrations().values()), 3.0)
+            self._release_all_media()  # in its own frame: no local may keep a Call past libDestroy
             # Call objects must go before libDestroy: their destructor calls into pjsua.
             self._calls.clear()
             self._ended_calls.clear()

@@ -37,6 +37,8 @@ from web.places import Places, load_places
 from web.rosters import http as rosters_http
 from web.rosters.services import RosterService
 from web.staffing import http as staffing_http
+from web.wallboard import http as wallboard_http
+from web.wallboard.services import PbxStatusSource, WallboardService
 
 # Each feature module has `pages` (HTML, left out of the OpenAPI spec) and `api` (mounted under /api).
 FEATURES = (
@@ -49,6 +51,7 @@ FEATURES = (
     beds_http,
     incidents_http,
     complaints_http,
+    wallboard_http,
 )
 
 API_DESCRIPTION = """Everything the supervisors' console does, for scripts: log in with `POST /api/login`
@@ -62,8 +65,10 @@ def build_services(
     engine: Engine | None = None,
     places: Places | None = None,
     registrations: Registrations | None = None,
+    pbx: PbxStatusSource | None = None,
 ) -> Services:
     places = places or load_places(settings)
+    calls = CallsService(places)
     return Services(
         settings=settings,
         engine=engine or make_engine(settings.db_url),
@@ -72,8 +77,9 @@ def build_services(
         coverage=CoverageService(places),
         maps=MapRenderer(places),
         directory=DirectoryService(places, registrations or Registrations.unknown()),
-        calls=CallsService(places),
+        calls=calls,
         fragments=FragmentCache(),
+        wallboard=WallboardService(places, calls, pbx or PbxStatusSource.unknown()),
     )
 
 

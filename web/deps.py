@@ -28,6 +28,7 @@ from web.logins import LoginGuard
 from web.pages import FragmentCache
 from web.places import Places
 from web.rosters.services import RosterService
+from web.wallboard.services import WallboardService
 
 SESSION_COOKIE = "siaga_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -47,6 +48,7 @@ class Services:
     directory: DirectoryService
     calls: CallsService
     fragments: FragmentCache
+    wallboard: WallboardService
     logins: LoginGuard = field(default_factory=LoginGuard)  # per process: its throttle is in memory
     beds: BedsService = field(default_factory=BedsService)  # per process: its token throttle too
     complaints: ComplaintsWeb = field(default_factory=ComplaintsWeb)  # per process: its form throttles

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -90,12 +91,16 @@ def _clock():  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def running_engine(tmp_path: Path, facilities: list[Facility] | None = None) -> Iterator[tuple[int, Path]]:
+def running_engine(
+    tmp_path: Path, facilities: list[Facility] | None = None, options: RouteOptions | None = None
+) -> Iterator[tuple[int, Path]]:
     records = RecordKeeper(tmp_path / "spool", lambda: records_engine(f"sqlite:///{tmp_path / 'r.db'}"))
     scripts = ScriptTable()
     scripts.register(
         "route",
-        make_route_handler(router(facilities), None, _clock, records=records, options=RouteOptions()),
+        make_route_handler(
+            router(facilities), None, _clock, records=records, options=options or RouteOptions()
+        ),
     )
     scripts.register("outcome", make_outcome_handler(records, "dispatch-desk"))
     server = FastAgiServer("127.0.0.1", 0, scripts, workers=1, call_timeout_s=5)
@@ -142,6 +147,33 @@ def test_route_reads_the_pidf_location_and_skips_an_unregistered_phone(engine) -
     (event,) = spooled(spool)
     assert event["kind"] == "plan"
     assert event["plan"]["skipped"][0]["reason"] == "near-op: softphone not registered"
+
+
+def test_an_emergency_call_with_a_point_gets_the_ambulance_line_and_a_failing_one_costs_only_it(
+    tmp_path: Path,
+) -> None:
+    def ambulance(now: datetime, lat: float, lon: float) -> str:  # runs in the forked worker
+        return f"119-x near {lat:.4f},{lon:.4f} at {now:%H:%M}"
+
+    with running_engine(tmp_path, options=RouteOptions(ambulance=ambulance)) as (port, _):
+        fake = EvaluatingAsterisk(port=port)
+        call = fake.call("route", ("emergency", "-", START), channel_vars={v.GEOLOC_EFFECTIVE: POINT})
+        assert call.variables[v.SCREENPOP_AMBULANCE].startswith("119-x near -7.0000,110.3400 ")
+        assert call.variables[v.SCREENPOP_AMBULANCE].endswith(f" at {_clock():%H:%M}")  # the call's now
+        assert call.variables[v.ROUTE_STATUS] == "OK"
+        no_point = fake.call("route", ("emergency", "-", START))
+        assert v.SCREENPOP_AMBULANCE not in no_point.variables and no_point.variables[v.ROUTE_STATUS] == "OK"
+
+    def broken(now: datetime, lat: float, lon: float) -> str:
+        raise RuntimeError("database gone")
+
+    (tmp_path / "b").mkdir()
+    with running_engine(tmp_path / "b", options=RouteOptions(ambulance=broken)) as (port, _):
+        call = EvaluatingAsterisk(port=port).call(
+            "route", ("emergency", "-", START), channel_vars={v.GEOLOC_EFFECTIVE: POINT}
+        )
+        assert v.SCREENPOP_AMBULANCE not in call.variables
+        assert call.variables[v.ROUTE_STATUS] == "OK" and call.variables[v.route_n(1)].startswith("PJSIP/")
 
 
 def test_a_forged_frame_in_a_header_cannot_displace_the_pidf_location(engine) -> None:  # type: ignore[no-untyped-def]

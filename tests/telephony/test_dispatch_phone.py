@@ -26,6 +26,7 @@ from lab.sample import sample_beds_csv, sample_crew_staff, sample_staff
 from shifts.roster_csv import ParsedRoster, parse_roster_csv
 from shifts.sipsecrets import endpoint_passwords
 from shifts.store import known_staff, write_roster
+from softphone.bots import read_events
 from softphone.events import ANSWERED, MESSAGE, Event
 from softphone.phone import Softphone
 from tests.telephony.conftest import GAYAMSARI_HOUSE, NEAREST, CallLab
@@ -85,6 +86,14 @@ def test_a_119_call_becomes_an_incident_whose_crew_is_rung_and_reports_by_keypad
     answered, code = lab.call_from(CALLER)
     assert (answered, code) == ([OPERATOR], 0)
     record = lab.record(CALLER)
+    # The operator's screen-pop already named the ambulance and the hospital (X-Siaga-Ambulance).
+    rung = [
+        e
+        for e in read_events(lab.stack.bots_dir)
+        if e.get("event") == "incoming" and e.get("account") == OPERATOR and e.get("caller") == CALLER
+    ]
+    pop = rung[-1]["headers"].get("X-Siaga-Ambulance", "")
+    assert pop.startswith(f"{IN_SERVICE} ") and "RSUP Dr. Kariadi IGD" in pop, pop
     engine = make_engine(lab.settings.db_url)
     settings = DispatchSettings.from_settings(lab.settings)
     travel = GeodesicTravel(lab.settings.dispatch_road_factor, lab.settings.dispatch_speed_kmh)
