@@ -17,6 +17,7 @@ from geo.importers import ImportRejected, ImportResult
 from geo.progress import ImportReport, QuietReport
 from geo.store import read_facilities
 from kernel.dataerrors import DataError, RowError
+from kernel.revisions import DESKS, bump_data_revision
 
 
 def import_desks(
@@ -42,6 +43,7 @@ def import_desks(
             if d.overflow or d.max_wait_s != DEFAULT_MAX_WAIT_S
         ]
         session.execute(delete(DeskOverflowRow))
+        bump_data_revision(session, DESKS)  # running engines rebuild their desk chains
         if rows:
             session.execute(insert(DeskOverflowRow), rows)
         report.step("writing desks")(len(rows), len(rows))
@@ -52,3 +54,4 @@ def clear_desks(engine: Engine) -> None:
     """No desk has overflow (`siaga sample load` of a region folder without desks.csv)."""
     with Session(engine) as session, session.begin():
         session.execute(delete(DeskOverflowRow))
+        bump_data_revision(session, DESKS)

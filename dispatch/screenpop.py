@@ -11,6 +11,7 @@ the last snapshot and is logged; the header is only ever left out, never the cal
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import re
@@ -141,7 +142,8 @@ class AmbulanceAdvice:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.make_db = make_db
-        self.settings = settings
+        # The line shows the first unit and hospital only: measuring more of them would cost every call.
+        self.settings = dataclasses.replace(settings, choices=1)
         self.travel = travel
         self.bed_class = bed_class
         self.refresh_s = refresh_s

@@ -21,6 +21,7 @@ The rules, and why:
 from __future__ import annotations
 
 from dispatch.units import AVAILABLE, OUT_OF_SERVICE, STATUSES
+from kernel.catalogue import UNIT_STATUS_KEYS
 
 DISPATCHED = "dispatched"
 EN_ROUTE = "en_route"
@@ -33,17 +34,9 @@ RUN = (DISPATCHED, EN_ROUTE, ON_SCENE, TRANSPORTING, AT_HOSPITAL, RETURNING)
 # Who or what changed a status (the `source` column; an interface: the telephony and the console send these).
 SOURCES = ("dtmf", "short_code", "softphone", "console", "cli", "dispatch")
 
-# The crew's keypad, on the dispatch call and after the short code alike: the run's steps in order, so the
-# digits rise as the job goes on; 6 back in service; 9 (far from the others) out of service.
-STATUS_DIGITS: dict[str, str] = {
-    "1": EN_ROUTE,
-    "2": ON_SCENE,
-    "3": TRANSPORTING,
-    "4": AT_HOSPITAL,
-    "5": RETURNING,
-    "6": AVAILABLE,
-    "9": OUT_OF_SERVICE,
-}
+# The crew's keypad, on the dispatch call and after the short code alike (kept in the catalogue, where the
+# softphone reads it too).
+STATUS_DIGITS: dict[str, str] = UNIT_STATUS_KEYS
 
 
 def transition_problem(previous: str, status: str, source: str) -> str | None:

@@ -1,6 +1,8 @@
-"""Areas, facilities and known callers in the database: written by the importers, read at engine start.
+"""Areas, facilities and known callers in the database: written by the importers, read at engine start
+and again by every running engine after a re-import.
 
-Writes happen inside the caller's transaction, so an import either lands whole or not at all. Reads
+Writes happen inside the caller's transaction, so an import either lands whole or not at all; each bumps
+its kind's counter (`kernel.revisions`) in that transaction, which is how running engines notice it. Reads
 return plain domain objects; geometries travel as WKB and are decoded in one vectorised call.
 """
 
@@ -21,6 +23,7 @@ from geo.model import AreaRow, FacilityRow, KnownCallerRow
 from geo.parsed import ProgressFn
 from geo.region import Region
 from kernel.db import make_engine
+from kernel.revisions import AREAS, CALLERS, FACILITIES, bump_data_revision
 from kernel.settings import Settings
 
 _CHUNK = 500  # codes per DELETE … IN (…), well under SQLite's variable limit
@@ -75,6 +78,7 @@ def write_areas(
         for a, blob in zip(areas, blobs, strict=True)
     ]
     _insert(session, AreaRow, rows, progress)
+    bump_data_revision(session, AREAS)  # running engines rebuild their places (siaga/engine.py)
     return len(rows)
 
 
@@ -103,6 +107,7 @@ def write_facilities(
         for f in facilities
     ]
     _insert(session, FacilityRow, rows, progress)
+    bump_data_revision(session, FACILITIES)
     return len(rows)
 
 
@@ -119,6 +124,7 @@ def write_callers(
         _replace_keys(session, KnownCallerRow.number, [c.number for c in callers])
     rows = [{"number": c.number, "lat": c.lat, "lon": c.lon, "label": c.label} for c in callers]
     _insert(session, KnownCallerRow, rows, progress)
+    bump_data_revision(session, CALLERS)
     return len(rows)
 
 

@@ -31,6 +31,19 @@ ROLES = ("doctor", "nurse", "midwife", "driver", "operator", "dispatcher", "para
 # An ambulance crew (issue 11): a unit is in service when at least one driver and one medic are on it now.
 DRIVER_ROLES = ("driver",)
 MEDIC_ROLES = ("nurse", "midwife", "doctor", "paramedic")
+# An ambulance crew's keypad (issue 11): the run's steps in order, so the digits rise as the job goes on; 6
+# back in service; 9 (far from the others) out of service. The same keys on the dispatch call, after the
+# short code *5 from the unit's phone, and behind `status …` in `siaga softphone`.
+UNIT_STATUS_KEYS: dict[str, str] = {
+    "1": "en_route",
+    "2": "on_scene",
+    "3": "transporting",
+    "4": "at_hospital",
+    "5": "returning",
+    "6": "available",
+    "9": "out_of_service",
+}
+UNIT_STATUS_CODE = "*5"  # + the key: dialled from the unit's phone (dialplans/siaga.conf, siaga-operators)
 # Facilities that answer emergency calls decide whether a kecamatan is covered; a dispatch desk does not.
 COVERING_KINDS = frozenset(SERVICES["emergency"].facility_kinds)
 # Facility kind of a district's own dispatch desk: where a call goes when we only know its kabupaten.

@@ -105,6 +105,10 @@ class Settings:
     dispatcher_timeout_s: int = 60
     max_targets: int = 3
     roster_refresh_s: float = 2.0
+    # How often each engine worker asks whether areas, facilities, callers, the DID/kode-pos/area-code
+    # tables or the desks were re-imported (kernel/revisions.py); a change is routed on within this plus
+    # the time to read the places again.
+    places_refresh_s: float = 2.0
     # -- where a caller is, the ring budget, the AGI guard and call records (routing issue) -----------
     location_precedence: tuple[str, ...] = (
         "pidf-lo",

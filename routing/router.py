@@ -5,12 +5,17 @@ Pure apart from the roster snapshot: a call goes down once and back once. `candi
 (with its time) and says which endpoints' device states the plan can depend on; the edge reads them in
 one batch; `decide` takes them and returns the `RoutePlan`. Nothing here waits on the network or the
 database, and nothing calls back into the edge.
+
+What the router knows about places (`Places`: the region, the location tables, the desks) is one value,
+replaced whole by `Router.swap` when an engine re-reads a re-import (`routing/live.py`). A call reads it
+once, as its candidates are found, and `Candidates` carries it to `decide`: a call in progress finishes
+on the places it started with, and no call ever sees half of the old and half of the new.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from desks.config import DESK_KINDS, Desk, DeskTable, load_desks
@@ -50,6 +55,33 @@ class RoutingPolicy:
     min_ring_s: int = 8  # a target rung for less than this is not worth the caller's seconds
     location_precedence: tuple[str, ...] = DEFAULT_PRECEDENCE
     ivr: bool = True
+
+
+@dataclass(frozen=True)
+class Places:
+    """Everything the router knows about places, read together: swapped in whole, never edited.
+
+    `revision` is the region data's counters (`kernel.revisions`) as read just before the rest, so a
+    write that lands during the read makes the next check reload rather than be missed."""
+
+    region: Region
+    tables: LocationTables
+    desks: DeskTable
+    default_desk: str = ""
+    revision: Mapping[str, int] = field(default_factory=dict)
+
+
+class _InUse:
+    """One `Places` with what the router works out from it once rather than per call."""
+
+    def __init__(self, places: Places) -> None:
+        self.places = places
+        self.region = places.region
+        self.desks = places.desks
+        self.default_desk = places.default_desk
+        self.data = LocateData(places.region.callers, places.region.facilities, places.tables)
+        # kind → (desks of that kind, area code → the desk serving it), filled in on first use.
+        self.desk_indices: dict[str, tuple[list[Desk], dict[str, str]]] = {}
 
 
 class _Candidate(Protocol):
@@ -126,6 +158,8 @@ class Candidates:
     first: list[_Candidate]
     more_possible: bool
     endpoints: tuple[str, ...]
+    # The places these were found in; `decide` finishes the call on them, whatever was swapped in since.
+    places: _InUse | None = field(default=None, repr=False, compare=False)
 
 
 class Router:
@@ -138,23 +172,57 @@ class Router:
         desks: DeskTable | None = None,
         default_desk: str = "",
     ) -> None:
-        self.region = region
-        # Desks: facilities of kind dispatch/consultation, with overflow chains (desks/config.py).
-        self.desks = desks if desks is not None else load_desks(list(region.facilities.values()), None)
-        self.default_desk = default_desk
-        self._desk_indices: dict[str, tuple[list[Desk], dict[str, str]]] = {}
         self.roster = roster
         self.policy = policy
-        self.tables = tables if tables is not None else LocationTables(areas=area_points(region.areas))
-        self._data = LocateData(region.callers, region.facilities, self.tables)
         self._duty_cache: tuple[OnDutySnapshot, dict[str, _ServiceDuties]] | None = None
+        self._in_use = _InUse(
+            Places(
+                region,
+                tables if tables is not None else LocationTables(areas=area_points(region.areas)),
+                # Desks: facilities of kind dispatch/consultation, with overflow chains (desks/config.py).
+                desks if desks is not None else load_desks(list(region.facilities.values()), None),
+                default_desk,
+            )
+        )
 
-    def locate_call(self, ctx: CallContext) -> Located:
+    @classmethod
+    def from_places(cls, places: Places, roster: SnapshotSource, policy: RoutingPolicy) -> Router:
+        return cls(places.region, roster, policy, places.tables, places.desks, places.default_desk).swap(
+            places
+        )
+
+    def swap(self, places: Places) -> Router:
+        """Route every call that starts from now on with `places`; calls already past `candidates` finish
+        on the old ones. One reference assignment: atomic for threads and between calls alike."""
+        self._in_use = _InUse(places)
+        return self
+
+    @property
+    def places(self) -> Places:
+        return self._in_use.places
+
+    @property
+    def region(self) -> Region:
+        return self._in_use.region
+
+    @property
+    def tables(self) -> LocationTables:
+        return self._in_use.places.tables
+
+    @property
+    def desks(self) -> DeskTable:
+        return self._in_use.desks
+
+    @property
+    def default_desk(self) -> str:
+        return self._in_use.default_desk
+
+    def locate_call(self, ctx: CallContext, places: _InUse | None = None) -> Located:
         return locate(
             ctx.caller,
             ctx.dialled,
             ctx.facts,
-            self._data,
+            (places or self._in_use).data,
             self.policy.location_precedence,
             ivr_enabled=self.policy.ivr,
         )
@@ -166,10 +234,12 @@ class Router:
     def candidates(self, ctx: CallContext, location: Location | None = None) -> Candidates:
         """Everything the plan needs that does not depend on a phone's state, and the endpoints whose
         states it may depend on. `location` given: that one is used instead of locating the call."""
+        places = self._in_use  # read once: the whole call is decided on these places
+        region = places.region
         notes: list[str] = []
         ask_digits = False
         if location is None:
-            located = self.locate_call(ctx)
+            located = self.locate_call(ctx, places)
             location, notes, ask_digits = located.location, list(located.notes), located.ask_digits
         service = SERVICES.get(ctx.service)
         if service is None:
@@ -180,9 +250,9 @@ class Router:
         coarse = False
         if location is not None:
             if location.area_code:
-                lineage = self.region.areas.lineage(location.area_code)
+                lineage = region.areas.lineage(location.area_code)
             else:
-                placement = self.region.areas.place(location.lat, location.lon)
+                placement = region.areas.place(location.lat, location.lon)
                 lineage = placement.lineage
                 if placement.on_border_with:
                     notes.append(
@@ -199,22 +269,24 @@ class Router:
         nearest = False
         # A desk's queue (consultation line; a caller known only to a kabupaten) answers after the
         # facilities; with desks configured such calls ring no facility phone first.
-        queued_service = bool(len(self.desks)) and all(k in DESK_KINDS for k in service.facility_kinds)
+        queued_service = bool(len(places.desks)) and all(k in DESK_KINDS for k in service.facility_kinds)
         if coarse and service.needs_location:
             notes.append(
                 f"location known only to {areas[0].name} ({areas[0].level}): its dispatch desk takes the "
                 "call rather than a guessed nearest puskesmas"
             )
-            if not len(self.desks):  # no desk queues: the district desk's staff are rung directly
-                pool = self._district_desks(areas[0])
+            if not len(places.desks):  # no desk queues: the district desk's staff are rung directly
+                pool = self._district_desks(places, areas[0])
         elif queued_service:
             notes.append(f"{service.name}: answered by the desk's queue")
         elif location is not None:
-            pool, reserve = self._nearest(location, service, areas, self._first_candidates(), CANDIDATES)
+            pool, reserve = self._nearest(
+                places, location, service, areas, self._first_candidates(), CANDIDATES
+            )
             nearest = True
         elif not service.needs_location:
             desks = sorted(
-                (f for f in self.region.facilities.values() if f.kind in service.facility_kinds),
+                (f for f in region.facilities.values() if f.kind in service.facility_kinds),
                 key=lambda f: f.code,
             )
             pool = [_Unranked(f, None, False) for f in desks[:CANDIDATES]]
@@ -234,6 +306,7 @@ class Router:
             pool,
             nearest and len(pool) >= self._first_candidates(),
             tuple(endpoints),
+            places,
         )
 
     def decide(
@@ -253,19 +326,22 @@ class Router:
             if presence is not None and candidates.endpoints:
                 states = presence(candidates.endpoints)
         location, service, areas = candidates.location, candidates.service, candidates.areas
+        places = candidates.places or self._in_use
         notes = list(candidates.notes)
         to_ring: list[_ToRing] = []
         skipped: list[Skipped] = []
         if candidates.first:
             batches: Iterable[list[_Candidate]] = (candidates.first,)
             if candidates.more_possible and location is not None:
-                batches = self._nearest_batches(candidates.first, location, service, areas)
+                batches = self._nearest_batches(places, candidates.first, location, service, areas)
             to_ring, skipped = self._staffed(batches, service, candidates.snapshot, states or {})
             if not to_ring:
                 notes.append("no staffed facility nearby")
         targets, over_budget, budget = self._within_budget(ctx, to_ring)
         skipped += over_budget
-        desks = self._desk_chain(service, location, areas, candidates.snapshot, notes, topic=ctx.topic)
+        desks = self._desk_chain(
+            places, service, location, areas, candidates.snapshot, notes, topic=ctx.topic
+        )
         if not desks and self.policy.dispatcher_endpoint:  # deprecated: no desk configured at all
             targets.append(
                 Target(
@@ -295,6 +371,7 @@ class Router:
 
     def _desk_chain(
         self,
+        places: _InUse,
         service: Service,
         location: Location | None,
         areas: list[AreaRef],
@@ -309,8 +386,8 @@ class Router:
 
         A consultation caller who chose a topic at the menu (`topic`, the digit) first waits in that topic's
         queue (desks/topics.py), then the desk's own chain as its overflow."""
-        first, why = self._callers_desk(service, location, areas)
-        chain = self.desks.chain(first) if first else []
+        first, why = self._callers_desk(places, service, location, areas)
+        chain = places.desks.chain(first) if first else []
         stops: list[DeskStop] = []
         if chain and service.name == "consultation" and chain[0].kind == "consultation":
             stops += self._topic_stop(chain[0], topic, notes)
@@ -351,14 +428,15 @@ class Router:
         ]
 
     def _callers_desk(
-        self, service: Service, location: Location | None, areas: list[AreaRef]
+        self, places: _InUse, service: Service, location: Location | None, areas: list[AreaRef]
     ) -> tuple[str, str]:
         """(desk code, why): for the consultation line its consultation desk; otherwise the dispatch desk
         serving the caller's smallest area (its service_area), else the nearest, else the default desk."""
         kind = "consultation" if service.name == "consultation" else DISTRICT_DESK_KIND
-        candidates, serving = self._desk_index(kind)
+        candidates, serving = self._desk_index(places, kind)
+        default = places.default_desk
         if not candidates:
-            return (self.default_desk, "default desk") if self.default_desk else ("", "")
+            return (default, "default desk") if default else ("", "")
         for area in areas:  # smallest first
             code = serving.get(area.code)
             if code is not None:
@@ -369,50 +447,65 @@ class Router:
                 key=lambda d: geodesic_m(
                     location.lat,
                     location.lon,
-                    self.region.facilities[d.code].lat,
-                    self.region.facilities[d.code].lon,
+                    places.region.facilities[d.code].lat,
+                    places.region.facilities[d.code].lon,
                 ),
             )
             return nearest.code, "nearest desk"
-        if self.default_desk in {d.code for d in candidates}:
-            return self.default_desk, "default desk"
+        if default in {d.code for d in candidates}:
+            return default, "default desk"
         return candidates[0].code, "desk"
 
-    def _desk_index(self, kind: str) -> tuple[list[Desk], dict[str, str]]:
-        """The desks of a kind and area code → the desk serving it, worked out once per router (the
-        desks and the region are fixed for its life), not on every call."""
-        cached = self._desk_indices.get(kind)
+    @staticmethod
+    def _desk_index(places: _InUse, kind: str) -> tuple[list[Desk], dict[str, str]]:
+        """The desks of a kind and area code → the desk serving it, worked out once per `Places` (they
+        are never edited, only swapped whole), not on every call."""
+        cached = places.desk_indices.get(kind)
         if cached is None:
-            candidates = [d for d in self.desks.of_kind(kind) if d.code in self.region.facilities]
+            facilities = places.region.facilities
+            candidates = [d for d in places.desks.of_kind(kind) if d.code in facilities]
             serving: dict[str, str] = {}
             for desk in candidates:  # by code: the first desk naming an area serves it
-                for code in self.region.facilities[desk.code].service_area:
+                for code in facilities[desk.code].service_area:
                     serving.setdefault(code, desk.code)
-            cached = self._desk_indices[kind] = (candidates, serving)
+            cached = places.desk_indices[kind] = (candidates, serving)
         return cached
 
-    def _district_desks(self, area: AreaRef) -> list[_Candidate]:
+    @staticmethod
+    def _district_desks(places: _InUse, area: AreaRef) -> list[_Candidate]:
         desks = []
-        for facility in sorted(self.region.facilities.values(), key=lambda f: f.code):
+        region = places.region
+        for facility in sorted(region.facilities.values(), key=lambda f: f.code):
             if facility.kind != DISTRICT_DESK_KIND:
                 continue
-            if area.code in {a.code for a in self.region.areas.lineage(facility.area_code)}:
+            if area.code in {a.code for a in region.areas.lineage(facility.area_code)}:
                 desks.append(_Unranked(facility, None, True))
         return desks
 
     def _first_candidates(self) -> int:
         return min(CANDIDATES, self.policy.max_targets + FIRST_CANDIDATES_SPARE)
 
+    @staticmethod
     def _nearest(
-        self, location: Location, service: Service, areas: list[AreaRef], limit: int, reserve: int = 0
+        places: _InUse,
+        location: Location,
+        service: Service,
+        areas: list[AreaRef],
+        limit: int,
+        reserve: int = 0,
     ) -> tuple[list[_Candidate], list[Facility]]:
-        ranked, more = self.region.nearby.rank_with_reserve(
+        ranked, more = places.region.nearby.rank_with_reserve(
             location.lat, location.lon, service.facility_kinds, {a.code for a in areas}, limit, reserve
         )
         return list(ranked), more
 
     def _nearest_batches(
-        self, first: list[_Candidate], location: Location, service: Service, areas: list[AreaRef]
+        self,
+        places: _InUse,
+        first: list[_Candidate],
+        location: Location,
+        service: Service,
+        areas: list[AreaRef],
     ) -> Iterator[list[_Candidate]]:
         """The first candidates, then (only if the plan is still short) the rest up to CANDIDATES.
 
@@ -422,7 +515,7 @@ class Router:
         """
         yield first
         seen = {c.facility.code for c in first}
-        rest, _ = self._nearest(location, service, areas, CANDIDATES)
+        rest, _ = self._nearest(places, location, service, areas, CANDIDATES)
         yield [c for c in rest if c.facility.code not in seen]
 
     def _duties(self, snapshot: OnDutySnapshot, service: Service) -> _ServiceDuties:

@@ -9,7 +9,9 @@ line is named), and, in one transaction, replaces the table whole: a DID table i
 spreadsheet, so a line removed from the file must disappear from the engine too (merging would keep a
 number that was given back). All or nothing unless `--skip-bad`, as `siaga import areas|facilities|callers`.
 
-Read once at engine start (`load_location_tables_from_db`): an empty table means that location source has
+Read at engine start (`load_location_tables_from_db`), and again by every running engine after an
+import, which bumps the table's counter (`kernel.revisions`, kind = the import verb) in its transaction:
+an empty table means that location source has
 no data, said once in the log, not an error. The national area-code table ships with siaga
 (config/area_codes.csv): while the database holds none, the engine reads the shipped file, so every region
 has landline prefixes from the first start and a siaga update that corrects the file reaches every site
@@ -32,6 +34,7 @@ from geo.model import FacilityRow
 from geo.progress import ImportReport, QuietReport
 from geo.store import area_levels
 from kernel.dataerrors import DataError, RowError
+from kernel.revisions import bump_data_revision
 from routing.tables import (
     DidEntry,
     LocationTables,
@@ -80,6 +83,7 @@ def _replace(
 ) -> None:
     progress = report.step(f"writing {what}")
     session.execute(delete(table))
+    bump_data_revision(session, _VERB_OF[table])  # running engines reload their tables
     for start in range(0, len(rows), _STEP):
         session.execute(insert(table), rows[start : start + _STEP])
         progress(min(start + _STEP, len(rows)), len(rows))
@@ -144,6 +148,8 @@ _TABLE_OF: dict[str, type] = {
     "area-codes": AreaCodePrefixRow,
 }
 
+_VERB_OF = {table: verb for verb, table in _TABLE_OF.items()}
+
 IMPORTERS: dict[str, Callable[..., ImportResult]] = {
     "did": import_dids,
     "kode-pos": import_kode_pos,
@@ -156,6 +162,7 @@ def clear_table(engine: Engine, verb: str) -> None:
     table = _TABLE_OF[verb]
     with Session(engine) as session, session.begin():
         session.execute(delete(table))
+        bump_data_revision(session, verb)
 
 
 def table_sizes(engine: Engine) -> dict[str, int]:

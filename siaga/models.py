@@ -13,6 +13,7 @@ import dispatch.alert_model
 import dispatch.model
 import geo.model
 import kernel.audit
+import kernel.revisions
 import routing.records.model
 import routing.tables_model
 import shifts.model
@@ -26,6 +27,7 @@ TABLE_MODULES = (
     dispatch.model,
     geo.model,
     kernel.audit,
+    kernel.revisions,
     routing.records.model,
     routing.tables_model,
     shifts.model,

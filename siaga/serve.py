@@ -37,7 +37,7 @@ from routing.records.store import apply_callbacks
 from routing.records.writer import RecordKeeper, records_engine
 from routing.router import Router
 from shifts.store import RosterSource
-from siaga.engine import build_roster, build_router
+from siaga.engine import PlacesLoader, build_places_watcher, build_roster, build_router
 from siaga.models import TABLE_MODULES  # noqa: F401  (every table on Base)
 from siaga.scheduler import start_scheduler
 
@@ -58,7 +58,11 @@ def build_server(settings: Settings) -> EngineParts:
     Also used by bench/agi_throughput.py, so the benchmark measures exactly what serves calls.
     """
     roster = build_roster(settings)
-    router = build_router(settings, roster)
+    places = PlacesLoader(settings)
+    router = build_router(settings, roster, places)
+    # Re-imported places reach every worker within places_refresh_s, read on a thread of the worker and
+    # swapped in whole between calls (routing/live.py).
+    watcher = build_places_watcher(settings, router, places)
     scripts = ScriptTable()
     records = RecordKeeper(
         settings.records_spool,
@@ -78,6 +82,8 @@ def build_server(settings: Settings) -> EngineParts:
     def after_fork() -> None:
         roster.after_fork()
         ambulance.after_fork()
+        places.after_fork()
+        watcher.start()
 
     scripts.register(
         "route",

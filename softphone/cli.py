@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from kernel.catalogue import UNIT_STATUS_CODE, UNIT_STATUS_KEYS
 from softphone.audio import AudioDeviceError, AudioSetup, describe_devices, parse_device_options
 from softphone.events import (
     ANSWERED,
@@ -406,6 +407,10 @@ def run_command(phone: Softphone, user: str, command: Command) -> str:
         state = "away" if command.argument == AWAY_CODE else "back"
         phone.dial(user, command.argument)
         return f"{user}: marked {state} ({command.argument})"
+    if command.action == "status":
+        phone.dial(user, command.argument)
+        status = UNIT_STATUS_KEYS[command.argument.removeprefix(UNIT_STATUS_CODE)]
+        return f"{user}: status {status} reported ({command.argument})"
     if command.action == "help":
         return HELP
     if command.action == "unknown":

@@ -5,6 +5,8 @@
     h           hang up
     away / back mark the operator away (dials the *46 feature code) or back (*47); routing skips an
                 away operator like an unregistered phone
+    status S    an ambulance crew reports its status by name or key (`status on_scene`, `status 2`):
+                dials the short code *5<key> from the unit's phone
     ?           this help
 
 Lines rather than raw keys so it works in any terminal and from a pipe (`--keys`), and tests can type.
@@ -15,11 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kernel.catalogue import UNIT_STATUS_CODE, UNIT_STATUS_KEYS
+
 AWAY_CODE = "*46"
 BACK_CODE = "*47"
 _DIGITS = re.compile(r"[0-9*#A-Da-d]{1,32}")
 
-HELP = "keys: digits+Enter = DTMF, a = answer, h = hang up, away / back = pause routing to you, ? = help"
+HELP = (
+    "keys: digits+Enter = DTMF, a = answer, h = hang up, away / back = pause routing to you, "
+    "status NAME|KEY = an ambulance's status, ? = help"
+)
+_STATUS_KEY = {name: key for key, name in UNIT_STATUS_KEYS.items()}
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,12 @@ def parse_line(line: str) -> Command:
         return Command("dial", BACK_CODE)
     if word in ("?", "help"):
         return Command("help")
+    if word.startswith("status"):
+        wanted = word.removeprefix("status").strip().replace(" ", "_")
+        key = wanted if wanted in UNIT_STATUS_KEYS else _STATUS_KEY.get(wanted)
+        if key is None:
+            return Command("unknown", text[:40])
+        return Command("status", UNIT_STATUS_CODE + key)
     if _DIGITS.fullmatch(text):
         return Command("dtmf", text.upper())
     return Command("unknown", text[:40])

@@ -4,6 +4,18 @@ domain's functions; `siaga.cli` puts them together."""
 from __future__ import annotations
 
 from lab import replay
-from siaga.commands import complaints, db, desks, dispatch, geo, incidents, routing, secrets, shifts, web
+from siaga.commands import (
+    complaints,
+    db,
+    desks,
+    dispatch,
+    geo,
+    incidents,
+    prompts,
+    routing,
+    secrets,
+    shifts,
+    web,
+)
 
-MODULES = (geo, web, shifts, routing, replay, desks, secrets, dispatch, complaints, incidents, db)
+MODULES = (geo, web, shifts, routing, replay, desks, secrets, dispatch, complaints, incidents, db, prompts)

@@ -19,3 +19,11 @@ def test_anything_else_is_refused_not_sent() -> None:
     assert parse_line("12 34").action == "unknown"
     assert parse_line("1" * 40).action == "unknown"
     assert parse_line("x" * 100) == Command("unknown", "x" * 40)
+
+
+def test_an_ambulance_crew_reports_its_status_by_name_or_key() -> None:
+    assert parse_line("status on_scene") == Command("status", "*52")
+    assert parse_line("status 2") == Command("status", "*52")
+    assert parse_line("Status out of service") == Command("status", "*59")
+    assert parse_line("status flying").action == "unknown"
+    assert parse_line("status 7").action == "unknown"

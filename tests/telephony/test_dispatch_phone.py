@@ -27,7 +27,9 @@ from shifts.roster_csv import ParsedRoster, parse_roster_csv
 from shifts.sipsecrets import endpoint_passwords
 from shifts.store import known_staff, write_roster
 from softphone.bots import read_events
+from softphone.cli import run_command
 from softphone.events import ANSWERED, MESSAGE, Event
+from softphone.keys import parse_line
 from softphone.phone import Softphone
 from tests.telephony.conftest import GAYAMSARI_HOUSE, NEAREST, CallLab
 
@@ -181,8 +183,10 @@ def test_a_119_call_becomes_an_incident_whose_crew_is_rung_and_reports_by_keypad
             time.sleep(2.5)  # the confirmation plays to its end before the next key is read
         phone.hangup_all()
 
-        # The short code from the unit's phone, outside any dispatch call: *55 returning.
-        phone.dial(CREW_PHONE, "*55")
+        # The short code from the unit's phone, outside any dispatch call, as `siaga softphone` dials it
+        # when the crew types `status returning` (*55).
+        said_back = run_command(phone, CREW_PHONE, parse_line("status returning"))
+        assert said_back == f"{CREW_PHONE}: status returning reported (*55)"
 
         def returning() -> bool:
             with Session(engine) as session:
