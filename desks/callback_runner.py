@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from ami.client import ManagerClient, ManagerError
+from ami.client import ManagerClient
+from ami.originate import InFlight, originate
 from ami.rounds import run_rounds
 from desks.callback_store import CallbackStore
 from desks.callbacks import DeskNow, due_callbacks
@@ -81,13 +81,10 @@ class CallbackPlacer:
         self.wrapup_s = wrapup_s
         self.sync_records = sync_records  # the call records' callback columns brought in step (siaga.serve)
         self.clock = clock
-        self._placing: set[int] = set()
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self._ringing = InFlight("callback")
 
     def placing(self) -> set[int]:
-        with self._lock:
-            return set(self._placing)
+        return self._ringing.ids()
 
     def round(self, client: ManagerClient) -> list[int]:
         """One look: records in step, then the callbacks due now started; returns their ids."""
@@ -102,17 +99,8 @@ class CallbackPlacer:
         due = due_callbacks(now, open_callbacks, state, max_tries=self.max_tries, retry_s=self.retry_s)
         due = due[: max(0, MAX_PLACING - len(placing))]
         for request_id in due:
-            self._start(request_id)
+            self._ringing.start(request_id, self._place)
         return due
-
-    def _start(self, request_id: int) -> None:
-        with self._lock:
-            self._placing.add(request_id)
-        thread = threading.Thread(
-            target=self._place, args=(request_id,), name=f"callback-{request_id}", daemon=True
-        )
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
 
     def _place(self, request_id: int) -> None:
         try:
@@ -136,34 +124,24 @@ class CallbackPlacer:
             )
         except Exception:  # a thread must not die silently: the request stays pending for the next round
             log.exception("callback %d: the try could not be made or recorded", request_id)
-        finally:
-            with self._lock:
-                self._placing.discard(request_id)
 
     def _originate(self, number: str, desk: str, request_id: int, call_id: str) -> tuple[bool, str]:
-        """One synchronous Originate: (answered, what Asterisk said)."""
-        try:
-            with self.connect(self.ring_s + 10.0) as client:
-                reply = client.action(
-                    "Originate",
-                    Channel=self.dial.format(number=number),
-                    Context=CALLBACK_CONTEXT,
-                    Exten="s",
-                    Priority="1",
-                    Timeout=str(self.ring_s * 1000),
-                    CallerID=f'"Konter" <{desk}>',
-                    Variable=f"SIAGA_CALLBACK_QUEUE={desk},SIAGA_CALLBACK_ID={request_id},"
-                    f"SIAGA_CALLBACK_CALL={call_id},SIAGA_CALLBACK_NUMBER={number}",
-                    Async="false",
-                )
-        except ManagerError as exc:
-            return False, str(exc)[:200]
-        return reply.response.is_success, reply.response.get("Message")[:200]
+        return originate(
+            self.connect,
+            channel=self.dial.format(number=number),
+            context=CALLBACK_CONTEXT,
+            ring_s=self.ring_s,
+            caller_id=f'"Konter" <{desk}>',
+            variables={
+                "SIAGA_CALLBACK_QUEUE": desk,
+                "SIAGA_CALLBACK_ID": request_id,
+                "SIAGA_CALLBACK_CALL": call_id,
+                "SIAGA_CALLBACK_NUMBER": number,
+            },
+        )
 
     def wait_idle(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        for thread in list(self._threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self._ringing.wait_idle(timeout_s)
 
 
 def run_callbacks(

@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ami.client import ManagerClient, ManagerError
+from ami.originate import InFlight, originate
 from ami.rounds import run_rounds
 from dispatch.alert_model import CrewAlertRow
 from dispatch.incidents import announcement
@@ -108,9 +108,7 @@ class CrewAlerter:
         self.window = window
         self.clock = clock
         self._engine: Engine | None = None
-        self._placing: set[int] = set()
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        self._ringing = InFlight("crew")
 
     @property
     def engine(self) -> Engine:
@@ -119,8 +117,7 @@ class CrewAlerter:
         return self._engine
 
     def placing(self) -> set[int]:
-        with self._lock:
-            return set(self._placing)
+        return self._ringing.ids()
 
     def states(self, now: datetime) -> list[AlertState]:
         since = _naive(now - self.window)
@@ -162,13 +159,7 @@ class CrewAlerter:
             window=self.window,
         )[: max(0, MAX_PLACING - len(placing))]
         for dispatch_id in due:
-            with self._lock:
-                self._placing.add(dispatch_id)
-            thread = threading.Thread(
-                target=self._alert, args=(dispatch_id,), name=f"crew-{dispatch_id}", daemon=True
-            )
-            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-            thread.start()
+            self._ringing.start(dispatch_id, self._alert)
         return due
 
     def _alert(self, dispatch_id: int) -> None:
@@ -210,9 +201,6 @@ class CrewAlerter:
             )
         except Exception:  # a thread must not die silently: the dispatch is tried again next round
             log.exception("dispatch %d: the crew could not be rung or the try recorded", dispatch_id)
-        finally:
-            with self._lock:
-                self._placing.discard(dispatch_id)
 
     def _message(self, endpoint: str, text: str) -> str:
         """The incident as a SIP MESSAGE to the unit's phone: "sent", or why not."""
@@ -229,28 +217,17 @@ class CrewAlerter:
         return "sent" if reply.response.is_success else f"not sent ({reply.response.get('Message')[:120]})"
 
     def _ring(self, endpoint: str, unit: str, incident: int) -> tuple[bool, str]:
-        """One synchronous Originate: (answered, what Asterisk said)."""
-        try:
-            with self.connect(self.ring_s + 10.0) as client:
-                reply = client.action(
-                    "Originate",
-                    Channel=f"PJSIP/{endpoint}",
-                    Context=CREW_CONTEXT,
-                    Exten="s",
-                    Priority="1",
-                    Timeout=str(self.ring_s * 1000),
-                    CallerID='"PSC 119" <119>',
-                    Variable=f"SIAGA_INCIDENT={incident},SIAGA_UNIT={unit}",
-                    Async="false",
-                )
-        except ManagerError as exc:
-            return False, str(exc)[:200]
-        return reply.response.is_success, reply.response.get("Message")[:200]
+        return originate(
+            self.connect,
+            channel=f"PJSIP/{endpoint}",
+            context=CREW_CONTEXT,
+            ring_s=self.ring_s,
+            caller_id='"PSC 119" <119>',
+            variables={"SIAGA_INCIDENT": incident, "SIAGA_UNIT": unit},
+        )
 
     def wait_idle(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        for thread in list(self._threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self._ringing.wait_idle(timeout_s)
 
 
 def run_crew_alerts(alerter: CrewAlerter, poll_s: float, stop: threading.Event) -> None:

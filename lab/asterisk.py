@@ -54,6 +54,11 @@ class AsteriskConfig:
     sip_bind: str = "127.0.0.1:5060"
     trunk_match: str = "127.0.0.1"
     agi_address: str = "127.0.0.1:4573"
+    # Several nodes behind Kamailio (lab/cluster.py): the engine asked when `agi_address` refuses the
+    # connection (empty: none), and a system name of its own, which prefixes every UNIQUEID, so two nodes
+    # never give two calls the same call id in the shared database.
+    agi_next: str = ""
+    system_name: str = "siaga"
     dispatcher_endpoint: str = ""  # deprecated: only where no desk exists
     dispatcher_timeout_s: int = 60
     rtp_start: int = 10000
@@ -156,6 +161,10 @@ def render_config(
             f"the complaints number {config.complaints_number!r} is not a dialled number (digits, + * #): "
             "fix the setting complaint_number"
         )
+    if not re.fullmatch(r"[A-Za-z0-9]{1,20}", config.system_name):
+        raise AsteriskError(f"the system name {config.system_name!r} must be 1-20 letters or digits")
+    if not re.fullmatch(r"([0-9.]+:[0-9]{1,5})?", config.agi_next):
+        raise AsteriskError(f"the next engine {config.agi_next!r} is not an IPv4 host:port")
     if not re.fullmatch(r"[A-Za-z0-9_-]{0,80}", config.complaint_desk):
         raise AsteriskError(f"the complaints desk {config.complaint_desk!r} is not a desk code")
     values = {

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from kernel.db import make_engine
 from kernel.settings import Settings
 from lab.loadcalls import LoadCall
-from lab.pbx import asterisk_for, start_asterisk
+from lab.pbx import SINGLE_NODE, NodePlace, asterisk_for, start_asterisk
 from lab.processes import EngineProcess
 from lab.replay import expectation_met
 from lab.sipp import SCENARIOS, SippRun, free_udp_port, place_calls
@@ -139,8 +139,16 @@ def sipp_counts(run: SippRun) -> tuple[int, int]:
 class LoadLab:
     """Asterisk + engine + one UAS phone for everyone, in `settings.data_dir`, until `stop()`."""
 
-    def __init__(self, settings: Settings, contacts: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        contacts: Mapping[str, str] | None = None,
+        *,
+        place: NodePlace = SINGLE_NODE,
+    ) -> None:
+        """`place`: this node's address and names when it is one of several (lab/cluster.py)."""
         self.settings = settings
+        self.place = place
         self.contacts = dict(contacts or {})  # endpoint → its own phone instead of the shared UAS
         self.asterisk = asterisk_for(settings)
         self.engine = EngineProcess(settings)
@@ -176,6 +184,7 @@ class LoadLab:
                 trunk_context=LAB_CONTEXT,
                 extra_dialplan=lab_dialplan(STATIC_ENDPOINT),
                 desk_ring_in_use=True,  # every desk member is the one UAS: take the whole overflow
+                place=self.place,
             )
             self.engine.start()
         except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,21 @@ from shifts.model import Staff
 from shifts.sipsecrets import endpoint_passwords
 
 log = logging.getLogger("siaga.pbx")
+
+
+@dataclass(frozen=True)
+class NodePlace:
+    """Where one Asterisk of several stands (lab/cluster.py): its own loopback address for SIP and media,
+    its own system name (call ids), the other node's engine for when its own is gone, and the proxy whose
+    address is the caller trunk. The defaults are the single node as it always was."""
+
+    sip_host: str = "127.0.0.1"
+    system_name: str = "siaga"
+    agi_next: str = ""
+    trunk_match: str = "127.0.0.1"
+
+
+SINGLE_NODE = NodePlace()
 
 
 def asterisk_for(settings: Settings) -> Asterisk:
@@ -60,6 +76,7 @@ def start_asterisk(
     trunk_context: str = "",
     extra_dialplan: str = "",
     desk_ring_in_use: bool = False,
+    place: NodePlace = SINGLE_NODE,
 ) -> int:
     """Render the configuration from settings and the staff table, then start Asterisk. The keyword
     options are for labs: fixed contacts (see `operator_accounts`), and a context of their own in front
@@ -73,7 +90,10 @@ def start_asterisk(
     settings.run_dir.chmod(0o700)
     desks = load_desk_table(settings)
     config = AsteriskConfig(
-        sip_bind=f"127.0.0.1:{settings.sip_port}",
+        sip_bind=f"{place.sip_host}:{settings.sip_port}",
+        trunk_match=place.trunk_match,
+        agi_next=place.agi_next,
+        system_name=place.system_name,
         rtp_start=settings.rtp_start,
         rtp_end=settings.rtp_end,
         agi_address=f"{settings.agi_host}:{settings.agi_port}",

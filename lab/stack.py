@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 
 from kernel.settings import Settings
-from lab.pbx import asterisk_for, start_asterisk
+from lab.pbx import SINGLE_NODE, NodePlace, asterisk_for, start_asterisk
 from lab.processes import EngineProcess
 from shifts.sipsecrets import endpoint_passwords
 from softphone.bots import Bot, BotFleet
@@ -22,10 +22,14 @@ log = logging.getLogger("siaga.stack")
 
 
 class Stack:
-    def __init__(self, settings: Settings, *, dialplan_overlays: Iterable[Path] = ()) -> None:
+    def __init__(
+        self, settings: Settings, *, dialplan_overlays: Iterable[Path] = (), place: NodePlace = SINGLE_NODE
+    ) -> None:
         """`dialplan_overlays` are files of extra contexts appended to the generated extensions.conf, in
-        order: test scenarios bring their own (tests/scenarios/*/dialplan.conf); production has none."""
+        order: test scenarios bring their own (tests/scenarios/*/dialplan.conf); production has none.
+        `place`: this node's address and names when it is one of several (lab/cluster.py)."""
         self.settings = settings
+        self.place = place
         self.dialplan_overlays = tuple(dialplan_overlays)
         self.asterisk = asterisk_for(settings)
         self.engine = EngineProcess(settings)
@@ -43,7 +47,7 @@ class Stack:
         timeout_s: float = 60.0,
         detached: bool = False,
     ) -> None:
-        start_asterisk(self.settings, extra_dialplan=self.extra_dialplan())
+        start_asterisk(self.settings, extra_dialplan=self.extra_dialplan(), place=self.place)
         if engine:
             self.engine.start()
         specs = list(bots)
@@ -54,7 +58,7 @@ class Stack:
                 self.bots_dir,
                 # Each bot registers with its endpoint's own secret, made when Asterisk started above.
                 passwords=endpoint_passwords(self.settings, [s.username for s in specs]),
-                server=f"127.0.0.1:{self.settings.sip_port}",
+                server=f"{self.place.sip_host}:{self.settings.sip_port}",
                 detached=detached,
             )
             self.bots.start()

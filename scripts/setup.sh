@@ -21,6 +21,7 @@ command -v sox >/dev/null || missing+=(sox)
 [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web console's browser tests (playwright drives it)
 command -v svwar >/dev/null || missing+=(sipvicious)  # the SIP scanner of tests/hostile (svmap, svwar, svcrack)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)  # the database suites' second backend
+command -v kamailio >/dev/null || missing+=(kamailio)  # in front of several Asterisk nodes (lab/cluster.py)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         log "need root to install: ${missing[*]}"; exit 1
@@ -31,8 +32,17 @@ if [ ${#missing[@]} -gt 0 ]; then
         mkdir -p /etc/postgresql-common/createcluster.d
         echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/siaga.conf
     fi
+    # No package may start a system service (Kamailio's would take 5060): siaga starts its own processes.
+    own_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+fi
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    systemctl disable --now kamailio >/dev/null 2>&1 || true  # lab/cluster.py runs its own Kamailio
 fi
 
 PYTHON="${PYTHON:-python3}"

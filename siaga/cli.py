@@ -13,10 +13,12 @@ from geo.bounds import point_problem
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.dataerrors import DataError
 from kernel.db import make_engine
-from kernel.settings import SettingsError
+from kernel.settings import Settings, SettingsError
+from lab import cluster
 from lab.asterisk import AsteriskError
 from lab.demo import run_demo
 from lab.lifecycle import LifecycleError, down, status, up
+from lab.lifecycle import read_state as read_single_state
 from lab.loadcalls import calls_csv, make_load_calls
 from lab.pbx import asterisk_for, start_asterisk
 from lab.sample import load_sample_roster, week_start
@@ -161,6 +163,10 @@ def cmd_softphone(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
+    if args.nodes > 1:
+        return _cluster_up(settings, args)
+    if cluster.read_state(settings) is not None:
+        raise LifecycleError("a cluster is up (siaga up --nodes); run `siaga down` first")
     state = up(settings, bots=args.bots)
     print(
         f"siaga is up: Asterisk pid {state.asterisk_pid} on 127.0.0.1:{settings.sip_port}, engine pid "
@@ -173,16 +179,41 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_up(settings: Settings, args: argparse.Namespace) -> int:
+    """`siaga up --nodes N`: Kamailio on the single node's address, N nodes behind it (lab/cluster.py)."""
+    if read_single_state(settings) is not None:
+        raise LifecycleError("the single node is up; run `siaga down` first")
+    state = cluster.up(settings, nodes=args.nodes, bots=args.bots)
+    print(f"siaga is up: Kamailio pid {state['kamailio_pid']} on {state['address']} in front of")
+    for node in state["nodes"]:  # type: ignore[union-attr]
+        print(
+            f"  {node['name']}: Asterisk pid {node['asterisk_pid']} on {node['sip']}, engine pid "
+            f"{node['engine_pid']} on {node['agi']}"
+            + (f", {len(node['bot_pids'])} bot process(es)" if node["bot_pids"] else "")
+        )
+    print(f"database {state['database']}; logs in {settings.run_dir}/kamailio and each node's run/")
+    print("stop: siaga down")
+    return 0
+
+
 def cmd_down(args: argparse.Namespace) -> int:
 
-    stopped = down(settings_from_args(args))
+    settings = settings_from_args(args)
+    stopped = cluster.down(settings) + down(settings)
     print("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
     return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
 
-    report = status(settings_from_args(args))
+    settings = settings_from_args(args)
+    nodes = cluster.status(settings)
+    if nodes:
+        for key, value in nodes.items():
+            print(f"{key:<14} {value}")
+        running = [v for k, v in nodes.items() if k == "kamailio" or k.endswith(("asterisk", "engine"))]
+        return 0 if all(str(v).startswith("running") for v in running) else 1
+    report = status(settings)
     for key, value in report.items():
         print(f"{key:<9} {value}")
     return 0 if str(report["asterisk"]).startswith("running") else 1
@@ -286,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common_options(p)
     p.add_argument("--bots", action="store_true", help="also start an answering softphone for every operator")
+    p.add_argument(
+        "--nodes",
+        type=int,
+        default=1,
+        help="N Asterisk nodes (127.0.0.2 …), each with its engine, behind Kamailio on the SIP port "
+        "(default 1: one Asterisk, no Kamailio); they share the database (--db)",
+    )
     p.set_defaults(func=cmd_up)
     p = sub.add_parser("down", help="stop what `siaga up` started", description="Stop the local system.")
     add_common_options(p)
