@@ -148,7 +148,7 @@ class LoadLab:
     ) -> None:
         """`place`: this node's address and names when it is one of several (lab/cluster.py)."""
         self.settings = settings
-        self.place = place
+        self.node = place  # not `place`: that is the method that places calls
         self.contacts = dict(contacts or {})  # endpoint → its own phone instead of the shared UAS
         self.asterisk = asterisk_for(settings)
         self.engine = EngineProcess(settings)
@@ -184,7 +184,7 @@ class LoadLab:
                 trunk_context=LAB_CONTEXT,
                 extra_dialplan=lab_dialplan(STATIC_ENDPOINT),
                 desk_ring_in_use=True,  # every desk member is the one UAS: take the whole overflow
-                place=self.place,
+                place=self.node,
             )
             self.engine.start()
         except BaseException:
