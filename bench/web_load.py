@@ -3,6 +3,10 @@ with a national data set behind them (the synthetic Indonesia of `lab.synthetic`
 ~18,000 facilities), a week's roster for every puskesmas and ambulance post, and 100,000 call records.
 
     .venv/bin/python bench/web_load.py [--scale 1.0] [--records 100000] [--clients 50] [--seconds 20]
+                                       [--workers 2] [--profile DIR]
+
+`--profile DIR` samples the server's processes with py-spy during each phase (DIR/floor.txt,
+DIR/pages.txt: collapsed stacks of the samples holding the GIL, i.e. where the CPU went).
 
 The console runs as `siaga web` in its own process on a free loopback port; the clients are asyncio
 tasks in this process, each logged in as its own user: most are supervisors of one kabupaten, some are
@@ -240,8 +244,28 @@ async def _client(
         out.by_kind.setdefault(kind, []).append(elapsed)
 
 
+def start_profiler(server_pid: int, out: Path, seconds: float) -> subprocess.Popen[bytes] | None:
+    """py-spy on the server and its workers for one phase: collapsed stacks of the samples that held the
+    GIL (where the CPU goes), one line per stack, to read with `sort -k2 -n` or a flame graph tool."""
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if spy is None:
+        log("py-spy not found: no profile (pip install py-spy)")
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = [spy, "record", "--subprocesses", "--gil", "--nonblocking", "--format", "raw"]
+    command += ["--rate", "200", "--duration", str(max(1, int(seconds))), "--pid", str(server_pid)]
+    return subprocess.Popen(
+        [*command, "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
 async def measure(
-    base: str, server_pid: int, users: list[tuple[str, str | None]], kabupaten_all: list[str], seconds: float
+    base: str,
+    server_pid: int,
+    users: list[tuple[str, str | None]],
+    kabupaten_all: list[str],
+    seconds: float,
+    profile: Path | None = None,
 ) -> tuple[Phase, Phase]:
     """Log every client in first (not timed: a login is a deliberately slow password hash), warm up,
     then time the floor and the pages with the same logged-in clients."""
@@ -252,6 +276,7 @@ async def measure(
 
         async def phase(name: str, pages: bool, length: float) -> Phase:
             out = Phase(name, [], 0, length)
+            spy = start_profiler(server_pid, profile / f"{name}.txt", length) if profile else None
             server, client = server_cpu_s(server_pid), time.process_time()
             until = time.monotonic() + length
             await asyncio.gather(
@@ -262,6 +287,8 @@ async def measure(
             )
             out.server_cpu_s = server_cpu_s(server_pid) - server
             out.client_cpu_s = time.process_time() - client
+            if spy is not None:
+                await asyncio.to_thread(spy.wait, 30)
             return out
 
         await phase("warm-up", True, 3)
@@ -296,6 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each measured phase")
     parser.add_argument(
         "--cache", type=Path, default=REPO / "var" / "bench", help="where the country is kept"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record the server's CPU with py-spy during each phase into DIR/<phase>.txt (collapsed stacks)",
     )
     args = parser.parse_args(argv)
     rng = random.Random(7)
@@ -346,7 +379,9 @@ def main(argv: list[str] | None = None) -> int:
             env={**os.environ, "SIAGA_CONFIG": str(work / "none.toml")},
         )
         wait_up(base, process)
-        floor, pages = asyncio.run(measure(base, process.pid, users, kabupaten_all, args.seconds))
+        floor, pages = asyncio.run(
+            measure(base, process.pid, users, kabupaten_all, args.seconds, args.profile)
+        )
         for kind, found in sorted(pages.by_kind.items()):
             ordered = sorted(found)
             print(
@@ -368,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"web p50_ms={pages.pct(0.5):.1f} p99_ms={pages.pct(0.99):.1f} rps={pages.rps:.1f}")
         return 0 if pages.errors == 0 else 1
+    except BaseException:
+        server_log = work / "web.log"
+        if server_log.exists():  # what the server said is the first thing to read when a run breaks
+            log("siaga web's log ends with:\n" + server_log.read_text(errors="replace")[-4000:])
+        raise
     finally:
         if process is not None:
             process.terminate()

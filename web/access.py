@@ -11,15 +11,18 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, Engine, bindparam, delete, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from kernel.messages import N_, Message
 from web.errors import FieldError, Forbidden, InputError
-from web.model import WEB_ROLES, WebSession, WebUser
+from web.model import LANGUAGES, WEB_ROLES, WebSession, WebUser
 
 SESSION_LIFETIME = timedelta(hours=12)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}")
@@ -64,6 +67,7 @@ class Principal:
     role: str
     kabupaten: frozenset[str]  # empty: every kabupaten (admin, or an unrestricted viewer)
     csrf_token: str = ""
+    lang: str = "id"  # the console's language for this user (web.i18n.LANGUAGES)
 
     @property
     def national(self) -> bool:
@@ -90,16 +94,23 @@ class Principal:
 
     def require_read(self, kabupaten: str | None) -> None:
         if not self.can_read(kabupaten):
-            raise Forbidden(f"{self.name} may not see kabupaten {kabupaten}")
+            raise Forbidden(
+                Message("{user} may not see kabupaten {kabupaten}", user=self.name, kabupaten=kabupaten)
+            )
 
     def require_edit(self, kabupaten: str | None) -> None:
         if not self.can_edit(kabupaten):
-            what = "edit anything (read-only)" if self.role == "viewer" else f"edit kabupaten {kabupaten}"
-            raise Forbidden(f"{self.name} may not {what}")
+            if self.role == "viewer":
+                raise Forbidden(Message("{user} may not edit anything (read-only)", user=self.name))
+            raise Forbidden(
+                Message("{user} may not edit kabupaten {kabupaten}", user=self.name, kabupaten=kabupaten)
+            )
 
 
 def principal_of(user: WebUser, csrf_token: str = "") -> Principal:
-    return Principal(user.id, user.name, user.role, frozenset(user.kabupaten.split()), csrf_token)
+    return Principal(
+        user.id, user.name, user.role, frozenset(user.kabupaten.split()), csrf_token, user.lang or "id"
+    )
 
 
 def add_user(
@@ -110,23 +121,29 @@ def add_user(
     errors: list[FieldError] = []
     if not _NAME.fullmatch(name):
         errors.append(
-            FieldError("name", "2-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            FieldError("name", N_("2-64 letters, digits, '.', '_' or '-', starting with a letter or digit"))
         )
     elif session.scalar(select(WebUser).where(WebUser.name == name)) is not None:
-        errors.append(FieldError("name", f"user {name!r} already exists"))
+        errors.append(FieldError("name", Message("user {name!r} already exists", name=name)))
     if role not in WEB_ROLES:
-        errors.append(FieldError("role", f"{role!r} is not one of {', '.join(WEB_ROLES)}"))
+        errors.append(
+            FieldError(
+                "role", Message("{role!r} is not one of {roles}", role=role, roles=", ".join(WEB_ROLES))
+            )
+        )
     if role == "supervisor" and not scope:
-        errors.append(FieldError("kabupaten", "a supervisor needs at least one kabupaten"))
+        errors.append(FieldError("kabupaten", N_("a supervisor needs at least one kabupaten")))
     if role == "admin" and scope:
-        errors.append(FieldError("kabupaten", "an admin sees every kabupaten; give none"))
+        errors.append(FieldError("kabupaten", N_("an admin sees every kabupaten; give none")))
     for code in scope:
         if not _KABUPATEN.fullmatch(code):
-            errors.append(FieldError("kabupaten", f"{code!r} is not a kabupaten code such as 33.74"))
+            errors.append(
+                FieldError("kabupaten", Message("{code!r} is not a kabupaten code such as 33.74", code=code))
+            )
         elif code not in known_kabupaten:
-            errors.append(FieldError("kabupaten", f"unknown kabupaten {code!r}"))
+            errors.append(FieldError("kabupaten", Message("unknown kabupaten {code!r}", code=code)))
     if len(password) < MIN_PASSWORD:
-        errors.append(FieldError("password", f"at least {MIN_PASSWORD} characters"))
+        errors.append(FieldError("password", Message("at least {n} characters", n=MIN_PASSWORD)))
     if errors:
         raise InputError(errors)
     user = WebUser(
@@ -154,9 +171,9 @@ def log_in(session: Session, name: str, password: str) -> tuple[str, Principal]:
     user = session.scalar(select(WebUser).where(WebUser.name == name))
     if user is None:
         verify_password(password, _DUMMY_HASH)
-        raise InputError([FieldError("password", "unknown user or wrong password")])
+        raise InputError([FieldError("password", N_("unknown user or wrong password"))])
     if not verify_password(password, user.password_hash):
-        raise InputError([FieldError("password", "unknown user or wrong password")])
+        raise InputError([FieldError("password", N_("unknown user or wrong password"))])
     now = _now()
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -172,20 +189,90 @@ def log_in(session: Session, name: str, password: str) -> tuple[str, Principal]:
     return token, principal_of(user, csrf)
 
 
-def session_principal(session: Session, token: str | None) -> Principal | None:
+_SESSION_OF = (
+    select(
+        WebUser.id,
+        WebUser.name,
+        WebUser.role,
+        WebUser.kabupaten,
+        WebUser.lang,
+        WebSession.csrf_token,
+        WebSession.expires_at,
+    )
+    .join(WebUser, WebUser.id == WebSession.user_id)
+    .where(WebSession.token_hash == bindparam("token_hash"))
+)
+
+
+def session_principal(db: Session | Connection, token: str | None) -> Principal | None:
+    """The user of a session token, or None (unknown or expired).
+
+    Every request asks this, so it is one primary-key read of plain columns: building the two ORM
+    objects it used to load cost more than the read itself.
+    """
     if not token:
         return None
-    row = session.execute(
-        select(WebSession, WebUser)
-        .join(WebUser, WebUser.id == WebSession.user_id)
-        .where(WebSession.token_hash == _token_hash(token))
-    ).first()
+    row = db.execute(_SESSION_OF, {"token_hash": _token_hash(token)}).first()
     if row is None:
         return None
-    web_session, user = row
-    if web_session.expires_at <= _now():
+    user_id, name, role, kabupaten, lang, csrf_token, expires_at = row
+    if expires_at <= _now():
         return None
-    return principal_of(user, web_session.csrf_token)
+    return Principal(user_id, name, role, frozenset(kabupaten.split()), csrf_token, lang or "id")
+
+
+class SessionReader:
+    """Session checks on a connection of the process's own, outside any request's transaction.
+
+    The check runs in the event loop (see `web.deps.current_user`), which must never wait for the
+    connection pool: the pool's connections are held by requests in worker threads, and those give them
+    back only when the loop ends their transactions. One connection, kept, serves every check of the
+    process; the lock covers the odd second event loop (a test client's).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+
+    def principal(self, engine: Engine, token: str | None) -> Principal | None:
+        if not token:
+            return None
+        with self._lock:
+            for attempt in (1, 2):
+                connection = self._connection
+                if connection is None or connection.closed or connection.invalidated:
+                    connection = self._connection = engine.connect()
+                try:
+                    found = session_principal(connection, token)
+                    connection.rollback()  # no read transaction left open between checks
+                    return found
+                except DBAPIError as exc:  # the server dropped a kept connection: one more try
+                    self._connection = None
+                    connection.close()
+                    if not exc.connection_invalidated or attempt == 2:
+                        raise
+        return None  # not reached: the second attempt returns or raises
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+def set_language(session: Session, user_id: int, lang: str) -> None:
+    """Remember the console's language for this user; `lang` must be one of `LANGUAGES`."""
+    if lang not in LANGUAGES:
+        raise InputError(
+            [
+                FieldError(
+                    "lang", Message("{lang!r} is not one of {langs}", lang=lang, langs=", ".join(LANGUAGES))
+                )
+            ]
+        )
+    user = session.get(WebUser, user_id)
+    if user is not None:
+        user.lang = lang
 
 
 def log_out(session: Session, token: str | None) -> None:

@@ -18,8 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from kernel.db import make_engine
+from kernel.messages import N_
 from kernel.settings import Settings
-from web import session_http
+from web import i18n, session_http
 from web.beds import http as beds_http
 from web.calls import http as calls_http
 from web.calls.services import CallsService
@@ -30,9 +31,9 @@ from web.coverage.services import CoverageService
 from web.deps import Services
 from web.directory import http as directory_http
 from web.directory.services import DirectoryService, Registrations
-from web.errors import FieldError, Forbidden, InputError, NotFound, NotLoggedIn
+from web.errors import FieldError, Forbidden, InputError, NotFound, NotLoggedIn, schema_reason
 from web.incidents import http as incidents_http
-from web.pages import FragmentCache, render, safe_back
+from web.pages import FragmentCache, api_language, render, safe_back
 from web.places import Places, load_places
 from web.rosters import http as rosters_http
 from web.rosters.services import RosterService
@@ -57,7 +58,11 @@ FEATURES = (
 API_DESCRIPTION = """Everything the supervisors' console does, for scripts: log in with `POST /api/login`
 (it sets the session cookie and returns a CSRF token); send that token as `X-CSRF-Token` with every
 POST, PATCH and DELETE. Bad input is answered with 422 and `{"errors": [{"field", "reason", "line"?}]}`,
-and nothing is changed; data of a kabupaten you do not hold is answered with 403."""
+and nothing is changed; data of a kabupaten you do not hold is answered with 403. Each `reason` is in
+the language asked for with `Accept-Language` (`id` or `en`), in English when none is asked for; the
+pages are in the user's own language (`PUT /api/me/language`), Indonesian by default."""
+
+NOTHING_CHANGED = N_("Nothing was changed: please fix these problems")
 
 
 def build_services(
@@ -115,9 +120,15 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _translated(error: FieldError) -> dict:
+    return {**error.to_json(), "reason": i18n.translate(error.reason)}
+
+
 def _problems(request: Request, status: int, title: str, errors: list[FieldError]) -> Response:
     if _is_api(request):
-        return JSONResponse({"errors": [e.to_json() for e in errors]}, status_code=status)
+        with i18n.language(api_language(request)):
+            body = {"errors": [_translated(e) for e in errors]}
+        return JSONResponse(body, status_code=status)
     return render(
         request,
         "problems.html",
@@ -129,30 +140,38 @@ def _problems(request: Request, status: int, title: str, errors: list[FieldError
     )
 
 
+def _reason(exc: Exception) -> str:
+    """The exception's message, still a `Message` (translatable) if it was raised with one."""
+    first = exc.args[0] if len(exc.args) == 1 else None
+    return first if isinstance(first, str) else str(exc)
+
+
 def _error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InputError)
     async def bad_input(request: Request, exc: InputError) -> Response:
-        return _problems(request, 422, "Nothing was changed: please fix these problems", exc.errors)
+        return _problems(request, 422, NOTHING_CHANGED, exc.errors)
 
     @app.exception_handler(RequestValidationError)
     async def bad_schema(request: Request, exc: RequestValidationError) -> Response:
         errors = []
         for e in exc.errors():
             loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "form")]
-            errors.append(FieldError(".".join(loc) or "request", str(e.get("msg", "invalid"))))
-        return _problems(request, 422, "Nothing was changed: please fix these problems", errors)
+            errors.append(FieldError(".".join(loc) or "request", schema_reason(e)))
+        return _problems(request, 422, NOTHING_CHANGED, errors)
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return _problems(request, 403, "Not allowed", [FieldError("access", str(exc))])
+        return _problems(request, 403, N_("Not allowed"), [FieldError("access", _reason(exc))])
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
-        return _problems(request, 404, "Not found", [FieldError("id", str(exc))])
+        return _problems(request, 404, N_("Not found"), [FieldError("id", _reason(exc))])
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn) -> Response:
         if _is_api(request):
-            return JSONResponse({"errors": [{"field": "session", "reason": "log in first"}]}, status_code=401)
+            with i18n.language(api_language(request)):
+                reason = i18n.gettext("log in first")
+            return JSONResponse({"errors": [{"field": "session", "reason": reason}]}, status_code=401)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

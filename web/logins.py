@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from kernel.messages import N_, Message
 from web import access
 from web.access import Principal
 from web.audit import record
@@ -41,7 +42,7 @@ from web.errors import InputError
 
 log = logging.getLogger("siaga.web.login")
 
-WRONG = "unknown user or wrong password"
+WRONG = N_("unknown user or wrong password")
 
 
 class _Failures:
@@ -127,15 +128,25 @@ class LoginThrottle:
         """Why this attempt is refused without checking its password (None: go ahead)."""
         with self._lock:
             now = self._clock()
-            for table, key, what in (
-                (self._addresses, address, f"from {address}"),
-                (self._names, name, f"for {name!r}"),
+            for table, key, who, what in (
+                (
+                    self._addresses,
+                    address,
+                    address,
+                    N_("too many failed logins from {who}: try again in {n} minute(s)"),
+                ),
+                (
+                    self._names,
+                    name,
+                    repr(name),
+                    N_("too many failed logins for {who}: try again in {n} minute(s)"),
+                ),
             ):
                 wait = table.wait(key, now)
                 if wait > 0:
                     return Refusal(
                         max(1, int(wait + 0.999)),
-                        f"too many failed logins {what}: try again in {int(wait // 60) + 1} minute(s)",
+                        Message(what, who=who, n=int(wait // 60) + 1),
                         table.first_refusal(key, now, wait),
                     )
         return None
@@ -197,7 +208,9 @@ class LoginGuard:
             return LoginOutcome(status=429, reason=refused.reason, retry_after_s=refused.retry_after_s)
         if not self.throttle.hash_slot():
             return LoginOutcome(
-                status=429, reason="too many logins at this moment: try again in a second", retry_after_s=1
+                status=429,
+                reason=N_("too many logins at this moment: try again in a second"),
+                retry_after_s=1,
             )
         try:
             token, principal = access.log_in(session, name, password)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from kernel.db import Base
 
 WEB_ROLES = ("admin", "supervisor", "viewer")
+LANGUAGES = ("id", "en")  # the console's languages, Indonesian first (the default); web.i18n formats them
 
 
 class WebUser(Base):
@@ -26,6 +27,8 @@ class WebUser(Base):
     kabupaten: Mapped[str] = mapped_column(String(2000), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # The console's language for this user ("id" or "en", `web.i18n.LANGUAGES`); Indonesian unless chosen.
+    lang: Mapped[str] = mapped_column(String(8), default="id", server_default="id")
 
 
 class WebSession(Base):

@@ -15,6 +15,8 @@ from geo.facilities import Facility
 from geo.store import load_areas, load_facilities
 from kernel.settings import Settings
 
+DEFAULT_ZONE = "Asia/Jakarta"  # WIB: national pages and anything without a facility of its own
+
 
 @dataclass(frozen=True)
 class Places:
@@ -78,6 +80,27 @@ class Places:
 
     def kecamatan_in(self, kabupaten: str) -> list[Area]:
         return self._kecamatan_by_kabupaten.get(kabupaten, [])
+
+    def zone_of_facility(self, code: str | None, default: str = DEFAULT_ZONE) -> str:
+        """The facility's own time zone (WIB, WITA or WIT), for every time shown beside it."""
+        facility = self.facilities.get(code or "")
+        return facility.timezone if facility else default
+
+    def zone_of_area(self, code: str | None, default: str = DEFAULT_ZONE) -> str:
+        """The zone of an area: that of the facilities of its kabupaten (a kabupaten lies in one zone)."""
+        for area in self.areas.lineage(code or ""):
+            if area.level == "kabupaten":
+                found = self._facilities_by_kabupaten.get(area.code)
+                if found:
+                    return found[0].timezone
+        return default
+
+    def zone_of_scope(self, kabupaten: set[str] | frozenset[str] | None, default: str = DEFAULT_ZONE) -> str:
+        """The one zone of these kabupaten's facilities; Jakarta's (WIB) nationally or when they differ."""
+        if kabupaten is None:
+            return default
+        zones = {f.timezone for f in self.facilities_in(kabupaten)}
+        return zones.pop() if len(zones) == 1 else default
 
 
 def load_places(settings: Settings) -> Places:

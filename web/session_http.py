@@ -19,8 +19,8 @@ from kernel.settings import Settings, SettingsError
 from web import access, audit
 from web.access import csrf_matches
 from web.deps import SESSION_COOKIE, Db, Svc, User, Writer
-from web.logins import LoginOutcome
-from web.pages import render, safe_next
+from web.logins import WRONG, LoginOutcome
+from web.pages import api_text, render, safe_next
 
 pages = APIRouter()
 api = APIRouter(tags=["session"])
@@ -39,6 +39,12 @@ class LoginOut(BaseModel):
     role: str
     kabupaten: list[str]
     csrf_token: str
+    lang: str = "id"
+
+
+class LanguageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lang: str = Field(min_length=2, max_length=8, description="the console's language: id or en")
 
 
 _FLAGS = {
@@ -135,11 +141,7 @@ def login_submit(
     outcome = svc.logins.log_in(db, name, password, _address(request))
     if not outcome.ok:
         throttled = outcome.status == 429
-        error = (
-            outcome.reason[:1].upper() + outcome.reason[1:] + "."
-            if throttled
-            else "Unknown user or wrong password."
-        )
+        error = outcome.reason if throttled else WRONG  # translated when the form is rendered
         status = 429 if throttled else 401
         return _login_form(
             request,
@@ -164,6 +166,18 @@ def logout(request: Request, db: Db, user: Writer) -> Response:
     return response
 
 
+@pages.post("/language")
+def choose_language(
+    db: Db,
+    user: Writer,
+    lang: Annotated[str, Form(max_length=8)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """The header's language form: remembered for the user, then back to the page it was sent from."""
+    access.set_language(db, user.user_id, lang)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
 @pages.get("/")
 def home(user: User) -> Response:
     return RedirectResponse("/coverage", status_code=303)
@@ -172,13 +186,20 @@ def home(user: User) -> Response:
 @pages.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, db: Db, svc: Svc, user: User) -> Response:
     scope = None if user.national else {f.code for f in svc.places.facilities_in(user.kabupaten)}
-    return render(request, "audit.html", user, entries=audit.recent(db, scope, 200))
+    home_zone = svc.places.zone_of_scope(None if user.national else user.kabupaten)
+    return render(
+        request,
+        "audit.html",
+        user,
+        entries=audit.recent(db, scope, 200),
+        zone_of=lambda code: svc.places.zone_of_facility(code, home_zone),
+    )
 
 
-def _refused(outcome: LoginOutcome) -> Response:
+def _refused(request: Request, outcome: LoginOutcome) -> Response:
     """Answered, not raised: the audit entry of the attempt commits with the request's transaction."""
     headers = {"Retry-After": str(outcome.retry_after_s)} if outcome.retry_after_s else None
-    body = {"errors": [{"field": "password", "reason": outcome.reason}]}
+    body = {"errors": [{"field": "password", "reason": api_text(request, outcome.reason)}]}
     return JSONResponse(body, status_code=outcome.status, headers=headers)
 
 
@@ -192,13 +213,14 @@ def api_login(request: Request, db: Db, svc: Svc, body: LoginIn) -> Response:
     """
     outcome = svc.logins.log_in(db, body.name, body.password, _address(request))
     if outcome.principal is None:
-        return _refused(outcome)
+        return _refused(request, outcome)
     principal = outcome.principal
     out = LoginOut(
         name=principal.name,
         role=principal.role,
         kabupaten=sorted(principal.kabupaten),
         csrf_token=principal.csrf_token,
+        lang=principal.lang,
     )
     response = JSONResponse(out.model_dump())
     _set_session(response, outcome.token, svc.settings)
@@ -214,9 +236,27 @@ def api_logout(request: Request, db: Db, user: Writer) -> Response:
 
 
 @api.get("/me", response_model=LoginOut)
-def api_me(user: User) -> LoginOut:
+async def api_me(user: User) -> LoginOut:
+    """Who is logged in. Async: nothing here blocks, so no worker thread is woken for it."""
     return LoginOut(
-        name=user.name, role=user.role, kabupaten=sorted(user.kabupaten), csrf_token=user.csrf_token
+        name=user.name,
+        role=user.role,
+        kabupaten=sorted(user.kabupaten),
+        csrf_token=user.csrf_token,
+        lang=user.lang,
+    )
+
+
+@api.put("/me/language", response_model=LoginOut, responses={422: {}})
+def api_language(db: Db, user: Writer, body: LanguageIn) -> LoginOut:
+    """Choose the console's language for this user (`id`, the default, or `en`); pages follow it at once."""
+    access.set_language(db, user.user_id, body.lang)
+    return LoginOut(
+        name=user.name,
+        role=user.role,
+        kabupaten=sorted(user.kabupaten),
+        csrf_token=user.csrf_token,
+        lang=body.lang,
     )
 
 

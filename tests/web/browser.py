@@ -47,12 +47,20 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def log_in(page: Page, base: str, name: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("User name").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+def log_in(page: Page, base: str, name: str, password: str, lang: str | None = "en") -> None:
+    """Log in through the form (Indonesian, the default, unless the browser asks for English), then pick
+    the console's language in the header's form: English by default, because these tests are written
+    with the English labels; tests/web/test_i18n.py drives the Indonesian pages."""
+    page.goto(f"{base}/login?lang=id")
+    page.get_by_label("Nama pengguna").fill(name)
+    page.get_by_label("Kata sandi").fill(password)
+    page.get_by_role("button", name="Masuk").click()
     page.wait_for_url(f"{base}/coverage**")
+    if lang is not None and page.locator("html").get_attribute("lang") != lang:
+        page.locator("#language-form select").select_option(lang)
+        page.locator("#language-form button").click()
+        page.wait_for_url(f"{base}/coverage**")
+        page.wait_for_selector(f'html[lang="{lang}"]')
 
 
 def screenshot(page: Page, name: str) -> Path:

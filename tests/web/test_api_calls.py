@@ -98,7 +98,8 @@ def test_records_filters_and_figures_per_shift(login, calls: Settings) -> None: 
 
     page = kota.get("/calls", params={"date": DAY.isoformat()})
     assert page.status_code == 200
-    assert "within 15 s: 33 %" in page.text and "within 20 s: 67 %" in page.text
+    # Indonesian, the console's default: "dalam 15 dtk" = within 15 s.
+    assert "dalam 15 dtk: 33 %" in page.text and "dalam 20 dtk: 67 %" in page.text
 
 
 def test_a_record_shows_its_plan_skip_reasons_and_attempts(login, calls: Settings) -> None:  # type: ignore[no-untyped-def]

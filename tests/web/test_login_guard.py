@@ -92,7 +92,7 @@ def test_the_login_form_is_throttled_and_audited_too(app: FastAPI) -> None:
             assert form("wrong-password").status_code == 401
         refused = form(PASSWORDS["kota"])
         assert refused.status_code == 429 and "siaga_session" not in refused.cookies
-        assert "Too many" in refused.text
+        assert "Terlalu banyak gagal masuk" in refused.text  # "too many failed logins", in Indonesian
     actions = [e["action"] for e in _audit(app)]
     assert actions.count("login-failed") == LoginThrottle.PER_NAME and "login-throttled" in actions
 

@@ -93,11 +93,11 @@ def test_the_page_lists_the_users_desks_with_their_tables(login, app: FastAPI, c
         assert f'data-desk="{desk.code}"' in page.text
     assert 'href="/staffing" class="here"' in page.text and 'href="/staff" class="here"' not in page.text
     section = page.text.split(f'data-desk="{DESK}"')[1].split("</section>")[0]
-    assert "14 calls" in section
+    assert "14 panggilan" in section  # Indonesian by default: 14 calls
     pagi = section.split('data-shift="pagi"')[1].split("</tr>")[0]
-    assert '<td class="needed">2</td>' in pagi and "<td>2.00</td>" in pagi
+    assert '<td class="needed">2</td>' in pagi and "<td>2,00</td>" in pagi  # 2.00 written the Indonesian way
     quiet = login("kota").get("/staffing", params={"from": "2020-01-06", "to": "2020-01-06", "desk": DESK})
-    assert "no calls in this period" in quiet.text
+    assert "tidak ada panggilan dalam periode ini" in quiet.text  # no calls in this period
 
 
 def test_a_supervisor_sees_only_the_desks_of_their_kabupaten(login, calls: Settings) -> None:  # type: ignore[no-untyped-def]

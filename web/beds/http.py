@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dispatch.beds import BED_CLASSES, HOSPITAL_KIND, MAX_BEDS
+from kernel.messages import Message
 from web.access import session_principal
 from web.beds.services import MAX_BODY, BedsService, TokenRefusal
 from web.deps import SESSION_COOKIE, Db, Services, Svc, Writer
-from web.errors import FieldError, InputError, NotFound
-from web.pages import render
+from web.errors import FieldError, InputError, NotFound, schema_reason
+from web.pages import api_text, render
 
 pages = APIRouter()
 api = APIRouter(tags=["hospital beds"])
@@ -45,7 +46,7 @@ def _kabupaten(svc: Services, kabupaten: str | None) -> tuple[str | None, list[t
     if kabupaten is None:
         return (choices[0][0] if choices else None), choices
     if kabupaten not in {code for code, _ in choices}:
-        raise NotFound(f"no hospitals known in kabupaten/kota {kabupaten!r}")
+        raise NotFound(Message("no hospitals known in kabupaten/kota {kabupaten!r}", kabupaten=kabupaten))
     return kabupaten, choices
 
 
@@ -120,13 +121,21 @@ async def put_beds(request: Request, db: Db, svc: Svc, hospital: str, bed_class:
     raw = await _body(request)
     if raw is None:
         return JSONResponse(
-            {"errors": [{"field": "body", "reason": f"larger than {MAX_BODY} bytes"}]}, status_code=413
+            {
+                "errors": [
+                    {
+                        "field": "body",
+                        "reason": api_text(request, Message("larger than {n} bytes", n=MAX_BODY)),
+                    }
+                ]
+            },
+            status_code=413,
         )
     try:
         body = BedsIn.model_validate_json(raw or b"{}")
     except ValidationError as exc:
         errors = [
-            FieldError(".".join(str(p) for p in e.get("loc", ())) or "body", str(e.get("msg", "invalid")))
+            FieldError(".".join(str(p) for p in e.get("loc", ())) or "body", schema_reason(e))
             for e in exc.errors()
         ]
         raise InputError(errors) from None
@@ -156,7 +165,7 @@ class BedsForm(BaseModel):
 def _count(raw: str, name: str) -> int:
     text = raw.strip()
     if not text.lstrip("-").isdigit():
-        raise InputError.one(name, f"{raw!r} is not a whole number")
+        raise InputError.one(name, Message("{raw!r} is not a whole number", raw=raw))
     return int(text)
 
 
@@ -166,7 +175,7 @@ def beds_form(db: Db, svc: Svc, user: Writer, hospital: str, form: Annotated[Bed
     checks and the same write as `PUT /api/beds/...`, kept with `console:<user>` as its source."""
     facility = svc.places.facilities.get(hospital)
     if facility is None or facility.kind != HOSPITAL_KIND:
-        raise NotFound(f"no hospital {hospital!r}")
+        raise NotFound(Message("no hospital {hospital!r}", hospital=hospital))
     kabupaten = svc.places.kabupaten_of.get(hospital)
     user.require_edit(kabupaten)
     errors: list[FieldError] = []

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from geo.facilities import Facility
+from kernel.messages import Message
 from web.access import Principal
 from web.calls.services import OUTCOMES, PAGE, TARGETS_S, CallFilter
 from web.deps import Db, Services, Svc, User
@@ -40,10 +41,13 @@ def _filter(
 ) -> CallFilter:
     scope = None if user.national else frozenset(user.kabupaten)
     if outcome and outcome not in OUTCOMES:
-        raise InputError.one("outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")
+        raise InputError.one(
+            "outcome",
+            Message("{outcome!r} is not one of {choices}", outcome=outcome, choices=", ".join(OUTCOMES)),
+        )
     if facility:
         if facility not in svc.places.facilities:
-            raise InputError.one("facility", f"unknown facility {facility!r}")
+            raise InputError.one("facility", Message("unknown facility {facility!r}", facility=facility))
         user.require_read(svc.places.kabupaten_of.get(facility))
     zone = (
         "Asia/Jakarta"
@@ -92,6 +96,9 @@ def calls_page(
         outcomes=OUTCOMES,
         facilities=_choices(svc, f),
         next_url=_next_url(f, calls[-1].id) if len(calls) == PAGE else None,
+        call_zone=lambda c: svc.places.zone_of_facility(
+            c.answered_facility, svc.places.zone_of_area(c.area_code or None, f.zone)
+        ),
     )
 
 
@@ -99,8 +106,13 @@ def calls_page(
 def call_page(request: Request, db: Db, svc: Svc, user: User, key: str) -> Response:
     call = svc.calls.one(db, key)
     if not svc.calls.allowed(call, None if user.national else frozenset(user.kabupaten)):
-        raise Forbidden(f"{user.name} may not see call {key}")
-    return render(request, "call.html", user, call=call, facilities=svc.places.facilities)
+        raise Forbidden(Message("{name} may not see call {key}", name=user.name, key=key))
+    # The call's own zone: where it was answered, else where the caller is, else the user's.
+    home = svc.places.zone_of_scope(None if user.national else user.kabupaten)
+    zone = svc.places.zone_of_facility(
+        call.answered_facility, svc.places.zone_of_area(call.area_code or None, home)
+    )
+    return render(request, "call.html", user, call=call, facilities=svc.places.facilities, zone=zone)
 
 
 @api.get("")
@@ -142,5 +154,5 @@ def one_call(db: Db, svc: Svc, user: User, key: str) -> dict:
     """One record with its plan (targets and why, skipped facilities and why) and every attempt."""
     call = svc.calls.one(db, key)
     if not svc.calls.allowed(call, None if user.national else frozenset(user.kabupaten)):
-        raise Forbidden(f"{user.name} may not see call {key}")
+        raise Forbidden(Message("{name} may not see call {key}", name=user.name, key=key))
     return call.to_json(full=True)

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -28,11 +30,14 @@ from shifts.templates import DEFAULT_SHIFTS
 from web.errors import NotFound
 from web.places import Places
 
+log = logging.getLogger("siaga.web.calls")
+
 OUTCOMES = ("answered", "abandoned", "unanswered", "live")
 PAGE = 50
 LIVE_WINDOW = timedelta(hours=1)  # a record without an outcome older than this is a lost report, not live
 TARGETS_S = (15, 20)
 FIGURES_TTL_S = 10.0
+LISTS_TTL_S = 2.0
 AREA_INDEX = "ix_call_record_area_started"  # declared in routing.records.model
 ANSWERED_INDEX = "ix_call_record_answered_started"
 
@@ -133,6 +138,40 @@ class ShiftFigures:
         }
 
 
+@dataclass(frozen=True)
+class _Branch:
+    """One index-friendly part of a kabupaten scope: its condition (None: everything), the index it
+    reads (None: the start-time index) and its parameters."""
+
+    condition: ColumnElement[bool] | None
+    index: str | None
+    params: dict[str, Any]
+
+
+_ANSWERED_HERE = CallRecord.answered_facility.in_(bindparam("scope_facilities", expanding=True))
+_LIST_COLUMNS = (
+    CallRecord.id,
+    CallRecord.call_id,
+    CallRecord.started_at,
+    CallRecord.caller,
+    CallRecord.dialled,
+    CallRecord.service,
+    CallRecord.route_status,
+    CallRecord.location_source,
+    CallRecord.area_code,
+    CallRecord.area_name,
+    CallRecord.outcome,
+    CallRecord.answered_by,
+    CallRecord.answered_facility,
+    CallRecord.time_to_answer_s,
+)
+
+
+def _list_view(row: Any) -> CallView:
+    """A list row (`_LIST_COLUMNS`, in that order) as a view without plan or attempts."""
+    return CallView(row[0], row[1], _aware(row[2]), *row[3:])
+
+
 def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None else None
 
@@ -168,10 +207,15 @@ def _view(row: CallRecord, full: bool = False) -> CallView:
 
 
 class CallsService:
-    def __init__(self, places: Places, figures_ttl_s: float = FIGURES_TTL_S) -> None:
+    def __init__(
+        self, places: Places, figures_ttl_s: float = FIGURES_TTL_S, lists_ttl_s: float = LISTS_TTL_S
+    ) -> None:
         self.places = places
         self._figures_ttl_s = figures_ttl_s
+        self._lists_ttl_s = lists_ttl_s
+        self._lists: dict[tuple[object, ...], tuple[float, list[CallView]]] = {}
         self._figures: dict[tuple[object, ...], tuple[float, list[ShiftFigures]]] = {}
+        self._counting: dict[tuple[object, ...], threading.Event] = {}
         self._lock = threading.Lock()
 
     def _conditions(
@@ -203,61 +247,87 @@ class CallsService:
             CallRecord.started_at < started, and_(CallRecord.started_at == started, CallRecord.id < before_id)
         )
 
-    def _branches(
-        self, kabupaten: frozenset[str] | None
-    ) -> list[tuple[ColumnElement[bool] | None, str | None]]:
+    def _branches(self, kabupaten: frozenset[str] | None) -> list[_Branch]:
         """The scope as separate index-friendly conditions, one query each, merged afterwards.
 
         One query with `area in kabupaten OR answered by its facility` makes SQLite walk a whole day of
         the country's calls; one query per branch is an index range each (see the indexes in web.model).
+        The facility list is one expanding parameter, so the statement's shape (and SQLAlchemy's cache
+        key for it) does not grow with the number of facilities.
         """
         if kabupaten is None:
-            return [(None, None)]
+            return [_Branch(None, None, {})]
         facilities = [f.code for f in self.places.facilities_in(kabupaten)]
-        branches: list[tuple[ColumnElement[bool] | None, str | None]] = [
-            (and_(CallRecord.area_code >= code, CallRecord.area_code < f"{code}/"), AREA_INDEX)
+        branches = [
+            _Branch(and_(CallRecord.area_code >= code, CallRecord.area_code < f"{code}/"), AREA_INDEX, {})
             for code in sorted(kabupaten)
         ]
         if facilities:
-            branches.append((CallRecord.answered_facility.in_(facilities), ANSWERED_INDEX))
+            branches.append(_Branch(_ANSWERED_HERE, ANSWERED_INDEX, {"scope_facilities": facilities}))
         return branches
 
     def _newest(
         self, session: Session, f: CallFilter, now: datetime, limit: int, full: bool = False
     ) -> list[CallView]:
-        found: dict[int, CallRecord] = {}
-        for branch, index in self._branches(f.kabupaten):
+        """Up to `limit` newest records of the filter. The list reads plain columns (no ORM objects,
+        no plan): building a hundred mapped objects a page cost more than the two index reads; the
+        plan and attempts are read only when shown (`full`)."""
+        found: dict[int, Any] = {}
+        for branch in self._branches(f.kabupaten):
             # Within a kabupaten the area (or facility) index finds a handful of calls; left to itself,
             # SQLite would rather walk the whole day's calls by start time. Comparing an expression of
             # the start time keeps it off that index (on SQLite and PostgreSQL alike).
             unscoped = dataclasses.replace(f, kabupaten=None)
-            conditions = self._conditions(unscoped, now, by_time_index=index is None)
+            conditions = self._conditions(unscoped, now, by_time_index=branch.index is None)
             if f.before_id is not None:
                 conditions.append(self._older_than(session, f.before_id))
-            query = (
-                select(CallRecord)
-                .where(*conditions, *([branch] if branch is not None else []))
-                .order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
-                .limit(limit)
-            )
+            if branch.condition is not None:
+                conditions.append(branch.condition)
+            order = (CallRecord.started_at.desc(), CallRecord.id.desc())
             if full:
+                query = select(CallRecord).where(*conditions).order_by(*order).limit(limit)
                 query = query.options(selectinload(CallRecord.attempts))
-            for row in session.scalars(query):
+                rows: Any = session.scalars(query, branch.params)
+            else:
+                query = select(*_LIST_COLUMNS).where(*conditions).order_by(*order).limit(limit)
+                rows = session.execute(query, branch.params)
+            for row in rows:
                 found[row.id] = row
-        rows = sorted(found.values(), key=lambda r: (r.started_at or datetime.min, r.id), reverse=True)
-        return [_view(row, full) for row in rows[:limit]]
+        ordered = sorted(found.values(), key=lambda r: (r.started_at or datetime.min, r.id), reverse=True)
+        if full:
+            return [_view(row, full) for row in ordered[:limit]]
+        return [_list_view(row) for row in ordered[:limit]]
 
     def page(self, session: Session, f: CallFilter, now: datetime, limit: int = PAGE) -> list[CallView]:
         """The newest records matching the filter; pass the last id as `before_id` for the next page.
 
         Keyset paging on (start time, id) never skips or repeats a record and costs the same on page
-        one thousand as on page one.
+        one thousand as on page one. Shared for `lists_ttl_s` by everyone asking the same (`_shared`).
         """
-        return self._newest(session, f, now, limit)
+        return self._shared(("page", f, limit), lambda: self._newest(session, f, now, limit))
 
     def live(self, session: Session, kabupaten: frozenset[str] | None, now: datetime) -> list[CallView]:
         """Calls with a plan and no outcome yet: ringing through their targets, or in conversation."""
-        return self._newest(session, CallFilter(outcome="live", kabupaten=kabupaten), now, 200, full=True)
+        live = CallFilter(outcome="live", kabupaten=kabupaten)
+        return self._shared(("live", kabupaten), lambda: self._newest(session, live, now, 200, full=True))
+
+    def _shared(self, key: tuple[object, ...], read: Callable[[], list[CallView]]) -> list[CallView]:
+        """The lists one scope's readers share for `lists_ttl_s` (2 s): the calls page of a kabupaten
+        (or the country) is the same for all its supervisors, and a list a second or two old is what a
+        reader reloading it would see anyway; the wallboard is the live view. A new call shows up in the
+        list at most `lists_ttl_s` late; a detail page (`one`) is always read afresh."""
+        if self._lists_ttl_s <= 0:
+            return read()
+        with self._lock:
+            cached = self._lists.get(key)
+        if cached is not None and time.monotonic() - cached[0] < self._lists_ttl_s:
+            return list(cached[1])
+        found = read()
+        with self._lock:
+            if len(self._lists) > 2000:
+                self._lists.clear()
+            self._lists[key] = (time.monotonic(), found)
+        return list(found)
 
     def one(self, session: Session, key: str) -> CallView:
         row = find_call(session, key)
@@ -284,14 +354,62 @@ class CallsService:
         key = (f.kabupaten, f.facility, f.zone, day)
         with self._lock:
             cached = self._figures.get(key)
-        if cached is not None and time.monotonic() - cached[0] < self._figures_ttl_s:
+            if cached is not None and time.monotonic() - cached[0] < self._figures_ttl_s:
+                return cached[1]
+            running = self._counting.get(key)
+            if running is None:  # this request (or a thread for it) counts; the others don't
+                running = self._counting[key] = threading.Event()
+                counts_here = True
+            else:
+                counts_here = False
+        # One count at a time per key: without this, every request arriving while the country's sums
+        # were being made made them again, all at once, on the same two cores. Sums already there are
+        # answered at once, even when old (at most one count older than `figures_ttl_s`), and the new
+        # ones are made off the request, on a session of their own; only the very first count of a key
+        # is waited for.
+        if cached is not None:
+            if counts_here:
+                work = (session.get_bind(), f, day, now, key, running)
+                threading.Thread(target=self._count_apart, args=work, daemon=True).start()
             return cached[1]
-        found = self._count_figures(session, f, day, now)
+        if not counts_here:
+            running.wait(30)
+            with self._lock:
+                cached = self._figures.get(key)
+            return cached[1] if cached is not None else self._count_figures(session, f, day, now)
+        try:
+            return self._store_figures(key, self._count_figures(session, f, day, now))
+        finally:
+            self._counted(key, running)
+
+    def _count_apart(
+        self,
+        bind: Any,
+        f: CallFilter,
+        day: date,
+        now: datetime,
+        key: tuple[object, ...],
+        running: threading.Event,
+    ) -> None:
+        try:
+            with Session(bind) as session:
+                self._store_figures(key, self._count_figures(session, f, day, now))
+        except Exception:  # the old sums stay; the next request after `figures_ttl_s` tries again
+            log.exception("answer-time figures not refreshed")
+        finally:
+            self._counted(key, running)
+
+    def _store_figures(self, key: tuple[object, ...], found: list[ShiftFigures]) -> list[ShiftFigures]:
         with self._lock:
             if len(self._figures) > 1000:
                 self._figures.clear()
             self._figures[key] = (time.monotonic(), found)
         return found
+
+    def _counted(self, key: tuple[object, ...], running: threading.Event) -> None:
+        with self._lock:
+            self._counting.pop(key, None)
+        running.set()
 
     def _count_figures(self, session: Session, f: CallFilter, day: date, now: datetime) -> list[ShiftFigures]:
         """Finished calls of the day's shifts, read through the same index-friendly branches as the
@@ -299,19 +417,24 @@ class CallsService:
         zone = ZoneInfo(f.zone)
         windows = [(name, *t.window(day, zone)) for name, t in DEFAULT_SHIFTS.items()]
         lo, hi = min(w[1] for w in windows), max(w[2] for w in windows)
+        branches = self._branches(f.kabupaten)
+        if len(branches) == 1:
+            return self._sum_figures(session, f, windows, lo, hi, branches[0], now)
         rows: dict[int, tuple[datetime, str, float | None]] = {}
-        for branch, index in self._branches(f.kabupaten):
+        for branch in branches:
             started_at = (
-                CallRecord.started_at if index is None else func.coalesce(CallRecord.started_at, None)
+                CallRecord.started_at if branch.index is None else func.coalesce(CallRecord.started_at, None)
             )
             query = select(
                 CallRecord.id, CallRecord.started_at, CallRecord.outcome, CallRecord.time_to_answer_s
             )
             conditions = self._conditions(CallFilter(facility=f.facility), now)
             conditions += [CallRecord.outcome.is_not(None), started_at >= _naive(lo), started_at < _naive(hi)]
-            if branch is not None:
-                conditions.append(branch)
-            for record_id, started, outcome, answer_s in session.execute(query.where(*conditions)):
+            if branch.condition is not None:
+                conditions.append(branch.condition)
+            for record_id, started, outcome, answer_s in session.execute(
+                query.where(*conditions), branch.params
+            ):
                 rows[record_id] = (started.replace(tzinfo=UTC), outcome, answer_s)
         out = []
         for name, start, end in windows:
@@ -326,6 +449,73 @@ class CallsService:
                     sum(o == "answered" for o, _ in mine),
                     {s: sum(a <= s for a in answered) for s in TARGETS_S},
                     round(sum(answered) / len(answered), 1) if answered else None,
+                )
+            )
+        return out
+
+    def _sum_figures(
+        self,
+        session: Session,
+        f: CallFilter,
+        windows: list[tuple[str, datetime, datetime]],
+        lo: datetime,
+        hi: datetime,
+        branch: _Branch,
+        now: datetime,
+    ) -> list[ShiftFigures]:
+        """The same sums made by the database, for a scope read in one branch (the whole country: a
+        day's calls are ~15,000 rows, ~50 ms to carry into Python and add up there, ~5 ms in SQL).
+        With one branch no call can be counted twice, so nothing needs its id."""
+        shift = case(
+            *(
+                (and_(CallRecord.started_at >= _naive(s), CallRecord.started_at < _naive(e)), n)
+                for n, s, e in windows
+            ),
+            else_=None,
+        )
+        answered = and_(CallRecord.outcome == "answered", CallRecord.time_to_answer_s.is_not(None))
+        conditions = self._conditions(CallFilter(facility=f.facility), now)
+        conditions += [
+            CallRecord.outcome.is_not(None),
+            CallRecord.started_at >= _naive(lo),
+            CallRecord.started_at < _naive(hi),
+        ]
+        if branch.condition is not None:
+            conditions.append(branch.condition)
+        query = (
+            select(
+                shift,
+                func.count(),
+                func.sum(case((CallRecord.outcome == "answered", 1), else_=0)),
+                *(
+                    func.sum(case((and_(answered, CallRecord.time_to_answer_s <= s), 1), else_=0))
+                    for s in TARGETS_S
+                ),
+                func.sum(case((answered, CallRecord.time_to_answer_s), else_=None)),
+                func.count(case((answered, 1), else_=None)),
+            )
+            .where(*conditions)
+            .group_by(shift)
+        )
+        sums = {row[0]: row[1:] for row in session.execute(query, branch.params)}
+        out = []
+        for name, start, end in windows:
+            calls, answered_n, *within, total_s, timed = sums.get(name) or (
+                0,
+                0,
+                *(0 for _ in TARGETS_S),
+                None,
+                0,
+            )
+            out.append(
+                ShiftFigures(
+                    name,
+                    start,
+                    end,
+                    int(calls),
+                    int(answered_n or 0),
+                    {s: int(w or 0) for s, w in zip(TARGETS_S, within, strict=True)},
+                    round(total_s / timed, 1) if timed else None,
                 )
             )
         return out

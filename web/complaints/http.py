@@ -18,16 +18,20 @@ from sqlalchemy.orm import Session
 from complaints import lifecycle
 from complaints import service as desk
 from complaints.service import ComplaintRules, ListFilter
+from kernel.messages import N_, Message
 from web.access import Principal
 from web.complaints.services import MAX_FORM_BYTES, ComplaintsWeb
 from web.deps import Db, Services, Svc, User, Writer
 from web.errors import FieldError, Forbidden, InputError, NotFound
-from web.pages import render
+from web.i18n import recognise
+from web.pages import api_text, render
 
 pages = APIRouter()
 api = APIRouter(tags=["complaints"])
 
 FIGURE_MONTHS = 6
+# What a form's redirect reports (`?done=`), recognised on the page to be shown in the reader's language.
+NOTICES = (N_("status: {status}"), N_("assigned to {facility}"))
 FORM_COOKIE = "siaga_aduan"
 
 
@@ -105,7 +109,7 @@ def _aware(at: datetime | None) -> datetime:
     if at is None:
         return _now()
     if at.tzinfo is None:
-        raise InputError.one("at", "needs its UTC offset, e.g. 2026-11-30T09:00+07:00")
+        raise InputError.one("at", N_("needs its UTC offset, e.g. 2026-11-30T09:00+07:00"))
     return at
 
 
@@ -199,6 +203,7 @@ def complaints_page(
         statuses=lifecycle.STATUSES,
         categories=rules.categories,
         desk_name=svc.places.area_name,
+        zone=svc.places.zone_of_scope(None if user.national else user.kabupaten),
     )
 
 
@@ -223,7 +228,7 @@ def complaint_page(
         facilities=facilities,
         labels=lifecycle.LABELS,
         desk_name=svc.places.area_name,
-        done=done,
+        done=recognise(done, NOTICES) if done else None,
     )
 
 
@@ -251,7 +256,8 @@ def status_form(
         rules=_rules(svc),
     )
     return RedirectResponse(
-        f"/complaints/{number}?{urlencode({'done': f'status: {status}'})}", status_code=303
+        f"/complaints/{number}?{urlencode({'done': Message('status: {status}', status=status)})}",
+        status_code=303,
     )
 
 
@@ -264,7 +270,8 @@ def assign_form(
         user.require_edit(svc.places.kabupaten_of.get(facility))
     desk.assign_facility(db, number, facility, officer=user.name, now=_now(), rules=_rules(svc))
     return RedirectResponse(
-        f"/complaints/{number}?{urlencode({'done': f'assigned to {facility}'})}", status_code=303
+        f"/complaints/{number}?{urlencode({'done': Message('assigned to {facility}', facility=facility)})}",
+        status_code=303,
     )
 
 
@@ -296,7 +303,12 @@ def _public(db: Session, svc: Services, request: Request, number: str) -> desk.P
         return JSONResponse(
             {
                 "errors": [
-                    {"field": "number", "reason": "too many wrong numbers from this address; try later"}
+                    {
+                        "field": "number",
+                        "reason": api_text(
+                            request, N_("too many wrong numbers from this address; try later")
+                        ),
+                    }
                 ]
             },
             status_code=429,
@@ -371,7 +383,7 @@ async def aduan_submit(request: Request, db: Db, svc: Svc) -> Response:
     address = _address(request)
     wait = web.forms.wait(address)
     if wait > 0:
-        errors = [FieldError("form", "too many complaints from this address; please try again later")]
+        errors = [FieldError("form", N_("too many complaints from this address; please try again later"))]
         response = _aduan(request, db, svc, errors=errors)
         response.status_code = 429
         response.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
@@ -379,7 +391,10 @@ async def aduan_submit(request: Request, db: Db, svc: Svc) -> Response:
     raw = await _bounded_body(request)
     if raw is None:
         response = _aduan(
-            request, db, svc, errors=[FieldError("text", f"the form is larger than {MAX_FORM_BYTES} bytes")]
+            request,
+            db,
+            svc,
+            errors=[FieldError("text", Message("the form is larger than {n} bytes", n=MAX_FORM_BYTES))],
         )
         response.status_code = 413
         return response
@@ -389,10 +404,12 @@ async def aduan_submit(request: Request, db: Db, svc: Svc) -> Response:
             for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=10).items()
         }
     except (UnicodeDecodeError, ValueError):
-        raise InputError.one("form", "not a form in UTF-8") from None
+        raise InputError.one("form", N_("not a form in UTF-8")) from None
     cookie = request.cookies.get(FORM_COOKIE)
     if not cookie or not hmac.compare_digest(cookie.encode(), fields.get("form_token", "").encode()):
-        raise Forbidden("the form has expired or was sent from another site: reload /aduan and send it again")
+        raise Forbidden(
+            N_("the form has expired or was sent from another site: reload /aduan and send it again")
+        )
     number = desk.open_complaint(
         db,
         caller=fields.get("phone", ""),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from complaints.service import ComplaintRules, rules_from_settings
+from kernel.messages import N_
 from kernel.settings import Settings
 from web.access import Principal
 from web.beds.services import TokenThrottle
@@ -42,11 +43,11 @@ class ComplaintsWeb:
     def recording_file(settings: Settings, recording: str | None) -> tuple[Path, str]:
         """The recording's file and media type, only if it lies inside the recordings folder."""
         if not recording:
-            raise NotFound("this complaint has no recording")
+            raise NotFound(N_("this complaint has no recording"))
         root = settings.complaint_recordings_path.resolve()
         path = Path(recording)
         path = (path if path.is_absolute() else root / path).resolve()
         media = RECORDING_TYPES.get(path.suffix.lower())
         if not path.is_relative_to(root) or media is None or not path.is_file():
-            raise NotFound("the recording is not in the recordings folder")
+            raise NotFound(N_("the recording is not in the recordings folder"))
         return path, media

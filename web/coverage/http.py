@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from kernel.messages import N_, Message
 from shifts.templates import DEFAULT_SHIFTS
 from web.access import Principal
+from web.coverage.mapsvg import LABEL
 from web.coverage.services import shift_time
 from web.deps import Db, Services, Svc, User
 from web.errors import InputError
@@ -41,7 +43,7 @@ def _scope(svc: Services, user: Principal, kabupaten: list[str]) -> list[str]:
     known = {a.code for a in svc.places.kabupaten_list()}
     for code in kabupaten:
         if code not in known:
-            raise InputError.one("kabupaten", f"unknown kabupaten {code!r}")
+            raise InputError.one("kabupaten", Message("unknown kabupaten {code!r}", code=code))
         user.require_read(code)
     if kabupaten:
         return sorted(set(kabupaten))
@@ -52,16 +54,21 @@ def _scope(svc: Services, user: Principal, kabupaten: list[str]) -> list[str]:
 def _when(zone: str, at: str | None, day: date | None, shift: str | None) -> datetime:
     if shift is not None or day is not None:
         if shift not in DEFAULT_SHIFTS:
-            raise InputError.one("shift", f"{shift!r} is not one of {', '.join(DEFAULT_SHIFTS)}")
+            raise InputError.one(
+                "shift",
+                Message("{shift!r} is not one of {choices}", shift=shift, choices=", ".join(DEFAULT_SHIFTS)),
+            )
         if day is None:
-            raise InputError.one("date", "give the date of the shift")
+            raise InputError.one("date", N_("give the date of the shift"))
         return shift_time(day, shift, zone)
     if not at:
         return datetime.now(UTC)
     try:
         value = datetime.fromisoformat(at)
     except ValueError as exc:
-        raise InputError.one("at", f"{at!r} is not an ISO time such as 2026-11-23T02:00") from exc
+        raise InputError.one(
+            "at", Message("{at!r} is not an ISO time such as 2026-11-23T02:00", at=at)
+        ) from exc
     return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(zone))
 
 
@@ -107,7 +114,9 @@ def coverage_page(
             "map_svg": svc.maps.render(coverage),
             "day": local_at.date(),
             "area_name": svc.places.area_name,
+            "labels": LABEL,
         },
+        lang=user.lang,
     )
     holds = "national" if user.national else tuple(sorted(user.kabupaten))
     choices = svc.fragments.render(
@@ -117,6 +126,7 @@ def coverage_page(
             "choices": [a for a in svc.places.kabupaten_list() if user.can_read(a.code)],
             "kabupaten": chosen,
         },
+        lang=user.lang,
     )
     return render(
         request,

@@ -14,18 +14,29 @@ from html import escape
 
 from shapely.geometry.base import BaseGeometry
 
+from kernel.messages import N_
 from web.coverage.services import Coverage, FacilityCover
+from web.i18n import gettext as _
 from web.places import Places
 
 WIDTH = 720
 PAD = 12
 FILL = {"covered": "#a5d6a7", "partial": "#ffe082", "gap": "#ef9a9a", "none": "#e0e0e0"}
 LABEL = {
-    "covered": "every puskesmas staffed",
-    "partial": "some puskesmas unstaffed",
-    "gap": "no one on duty",
-    "none": "no puskesmas",
+    "covered": N_("every puskesmas staffed"),
+    "partial": N_("some puskesmas unstaffed"),
+    "gap": N_("no one on duty"),
+    "none": N_("no puskesmas"),
 }
+
+
+def no_outlines() -> str:
+    """What a map without area outlines shows, in the language being rendered."""
+    text = escape(_("no area outlines to draw"))
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="40" role="img">'
+        f'<text x="8" y="24" font-family="sans-serif" font-size="13">{text}</text></svg>'
+    )
 
 
 @dataclass(frozen=True)
@@ -107,12 +118,9 @@ class MapRenderer:
     def render(self, coverage: Coverage) -> str:
         drawn = self.outlines(coverage.kabupaten)
         if drawn is None:
-            return (
-                '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="40" role="img">'
-                '<text x="8" y="24" font-family="sans-serif" font-size="13">'
-                "no area outlines to draw</text></svg>"
-            )
+            return no_outlines()
         frame, outlines = drawn
+        label = {state: escape(_(text)) for state, text in LABEL.items()}
         status = {k.area.code: k.status for k in coverage.kecamatan}
         legend_y = frame.height + 6
         out = [
@@ -126,7 +134,7 @@ class MapRenderer:
             out.append(
                 f'<path d="{o.path}" fill="{FILL[state]}" stroke="#546e7a" stroke-width="1" '
                 f'fill-rule="evenodd" data-kecamatan="{escape(o.code)}" data-status="{state}">'
-                f"<title>{escape(o.name)}: {LABEL[state]}</title></path>"
+                f"<title>{escape(o.name)}: {label[state]}</title></path>"
             )
         for o in outlines:
             x, y = o.label_at
@@ -140,14 +148,15 @@ class MapRenderer:
         for state in ("covered", "partial", "gap", "none"):
             out.append(
                 f'<rect x="{x}" y="{legend_y}" width="14" height="14" fill="{FILL[state]}" stroke="#546e7a"/>'
-                f'<text x="{x + 18}" y="{legend_y + 11}" font-size="11">{LABEL[state]}</text>'
+                f'<text x="{x + 18}" y="{legend_y + 11}" font-size="11">{label[state]}</text>'
             )
-            x += 28 + round(6.1 * len(LABEL[state]))
+            x += 28 + round(6.1 * len(label[state]))
+        staffed, not_staffed = escape(_("staffed")), escape(_("not staffed"))
         out.append(
             f'<circle cx="{x + 6}" cy="{legend_y + 7}" r="5" fill="#1b5e20"/>'
-            f'<text x="{x + 14}" y="{legend_y + 11}" font-size="11">staffed</text>'
+            f'<text x="{x + 14}" y="{legend_y + 11}" font-size="11">{staffed}</text>'
             f'<circle cx="{x + 66}" cy="{legend_y + 7}" r="5" fill="#c62828"/>'
-            f'<text x="{x + 74}" y="{legend_y + 11}" font-size="11">not staffed</text>'
+            f'<text x="{x + 74}" y="{legend_y + 11}" font-size="11">{not_staffed}</text>'
         )
         out.append("</svg>")
         return "".join(out)
@@ -157,7 +166,7 @@ def _dot(cover: FacilityCover, frame: Frame) -> str:
     f = cover.facility
     x, y = frame.xy(f.lon, f.lat)
     colour = "#1b5e20" if cover.staffed else "#c62828"
-    who = ", ".join(f"{d.staff_name} ({d.shift})" for d in cover.on_duty) or "no one on duty"
+    who = ", ".join(f"{d.staff_name} ({d.shift})" for d in cover.on_duty) or _("no one on duty")
     radius = 6 if cover.counts else 4
     return (
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}" fill="{colour}" stroke="#fff" stroke-width="1.5" '

@@ -162,7 +162,7 @@ class CoverageService:
         self._lock = threading.Lock()
         self._revision = -1
         self._snapshots: OrderedDict[datetime, OnDutySnapshot] = OrderedDict()
-        self._window: tuple[tuple[int, datetime], list[Duty]] | None = None
+        self._window: tuple[tuple[int, datetime], dict[str, list[Duty]]] | None = None
         self._gaps: dict[tuple[int, datetime, tuple[str, ...]], tuple[GapAhead, ...]] = {}
 
     def snapshot(self, session: Session, at: datetime) -> tuple[OnDutySnapshot, int]:
@@ -215,7 +215,8 @@ class CoverageService:
     ) -> tuple[GapAhead, ...]:
         """Where no one will be on duty in the next 12 hours, by `shifts.coverage.coverage_gaps` (the
         check the scheduler warns with). Worked out per kabupaten from the top of the hour, once per
-        roster revision, from one read of the hour's duties shared by every kabupaten."""
+        roster revision, from one read of the hour's duties shared by every kabupaten, grouped by
+        facility (a kabupaten's first look in the hour used to filter the whole country's duties)."""
         hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         key = (revision, hour)
         wanted = (revision, hour, tuple(sorted(scope)))
@@ -225,10 +226,12 @@ class CoverageService:
         if found is None:
             if window is None or window[0] != key:
                 duties = load_roster(session, hour, hour + GAPS_AHEAD + timedelta(hours=1)).resolved()
-                window = (key, duties)
+                by_facility: dict[str, list[Duty]] = {}
+                for duty in duties:  # once per hour: each kabupaten then reads only its own duties
+                    by_facility.setdefault(duty.facility_code, []).append(duty)
+                window = (key, by_facility)
             facilities = self.places.facilities_in(scope)
-            codes = {f.code for f in facilities}
-            mine = [d for d in window[1] if d.facility_code in codes]
+            mine = [d for f in facilities for d in window[1].get(f.code, ())]
             names = {f.code: f.name for f in facilities}
             found = tuple(
                 GapAhead(

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kernel.catalogue import ROLES
+from kernel.messages import Message
 from web.access import Principal
 from web.deps import Db, Services, Svc, User, Writer
 from web.errors import InputError
@@ -48,7 +49,9 @@ def _scope(svc: Services, user: Principal) -> set[str] | None:
 
 def _require_facility_edit(svc: Services, user: Principal, facility_code: str | None) -> None:
     if facility_code is not None and facility_code not in svc.places.facilities:
-        raise InputError.one("facility_code", f"unknown facility {facility_code!r}")
+        raise InputError.one(
+            "facility_code", Message("unknown facility {facility_code!r}", facility_code=facility_code)
+        )
     user.require_edit(svc.places.kabupaten_of.get(facility_code or ""))
 
 
@@ -73,7 +76,7 @@ def staff_page(request: Request, db: Db, svc: Svc, user: User, facility: str | N
     scope = _scope(svc, user)
     if facility:
         if facility not in svc.places.facilities:
-            raise InputError.one("facility", f"unknown facility {facility!r}")
+            raise InputError.one("facility", Message("unknown facility {facility!r}", facility=facility))
         user.require_read(svc.places.kabupaten_of.get(facility))
         scope = {facility}
     staff = svc.directory.staff(db, scope)
@@ -110,7 +113,9 @@ def list_staff(db: Db, svc: Svc, user: User, facility_code: str | None = None) -
     scope = _scope(svc, user)
     if facility_code is not None:
         if facility_code not in svc.places.facilities:
-            raise InputError.one("facility_code", f"unknown facility {facility_code!r}")
+            raise InputError.one(
+                "facility_code", Message("unknown facility {facility_code!r}", facility_code=facility_code)
+            )
         user.require_read(svc.places.kabupaten_of.get(facility_code))
         scope = {facility_code}
     return {"staff": [s.to_json() for s in svc.directory.staff(db, scope)]}

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.catalogue import ROLES
+from kernel.messages import N_, Message
 from shifts.endpoints import endpoint_problem
 from shifts.model import Staff
 from shifts.store import add_staff, update_staff
@@ -132,7 +133,7 @@ class DirectoryService:
     def staff_facility(self, session: Session, staff_id: str) -> str | None:
         staff = session.get(Staff, staff_id)
         if staff is None:
-            raise NotFound(f"no staff member {staff_id!r}")
+            raise NotFound(Message("no staff member {staff_id!r}", staff_id=staff_id))
         return staff.facility_code
 
     def _check(
@@ -140,22 +141,36 @@ class DirectoryService:
     ) -> None:
         errors = []
         if not _STAFF_ID.fullmatch(staff_id):
-            errors.append(FieldError("staff_id", "1-64 letters, digits, '.', '_' or '-'"))
+            errors.append(FieldError("staff_id", N_("1-64 letters, digits, '.', '_' or '-'")))
         if not name.strip():
-            errors.append(FieldError("name", "missing"))
+            errors.append(FieldError("name", N_("missing")))
         elif len(name) > 200:
-            errors.append(FieldError("name", "longer than 200 characters"))
+            errors.append(FieldError("name", N_("longer than 200 characters")))
         if role not in ROLES:
-            errors.append(FieldError("role", f"{role!r} is not one of {', '.join(ROLES)}"))
+            errors.append(
+                FieldError(
+                    "role", Message("{role!r} is not one of {choices}", role=role, choices=", ".join(ROLES))
+                )
+            )
         problem = endpoint_problem(endpoint)  # the roster import's check too
         if problem:
             errors.append(FieldError("endpoint", problem))
         else:
             owner = session.scalar(select(Staff).where(Staff.endpoint == endpoint))
             if owner is not None and owner.id != staff_id:
-                errors.append(FieldError("endpoint", f"{endpoint!r} already belongs to {owner.id}"))
+                errors.append(
+                    FieldError(
+                        "endpoint",
+                        Message("{endpoint!r} already belongs to {id}", endpoint=endpoint, id=owner.id),
+                    )
+                )
         if facility_code not in self.places.facilities:
-            errors.append(FieldError("facility_code", f"unknown facility {facility_code!r}"))
+            errors.append(
+                FieldError(
+                    "facility_code",
+                    Message("unknown facility {facility_code!r}", facility_code=facility_code),
+                )
+            )
         if errors:
             raise InputError(errors)
 
@@ -163,7 +178,7 @@ class DirectoryService:
         self, session: Session, actor: str, staff_id: str, name: str, role: str, endpoint: str, facility: str
     ) -> StaffView:
         if session.get(Staff, staff_id) is not None:
-            raise InputError.one("staff_id", f"{staff_id!r} already exists")
+            raise InputError.one("staff_id", Message("{staff_id!r} already exists", staff_id=staff_id))
         self._check(session, staff_id, name, role, endpoint, facility)
         add_staff(session, staff_id, name.strip(), role, endpoint, facility)
         after = {
@@ -188,7 +203,7 @@ class DirectoryService:
     ) -> StaffView:
         staff = session.get(Staff, staff_id)
         if staff is None:
-            raise NotFound(f"no staff member {staff_id!r}")
+            raise NotFound(Message("no staff member {staff_id!r}", staff_id=staff_id))
         before = {
             "name": staff.name,
             "role": staff.role,

@@ -33,11 +33,30 @@ from dispatch.service import (
 from dispatch.store import read_units, statuses
 from dispatch.transitions import STATUS_DIGITS
 from dispatch.units import STATUSES
+from kernel.messages import N_, Message
+from web import i18n
 from web.access import Principal
 from web.deps import Db, Services, Svc, User, Writer
 from web.errors import InputError
-from web.incidents.services import POLL_S, STATUS_COLOUR, board, figures_for, scope_of, unit_map, units_view
+from web.incidents.services import (
+    POLL_S,
+    STATUS_COLOUR,
+    UnitView,
+    board,
+    figures_for,
+    scope_of,
+    unit_map,
+    units_view,
+)
 from web.pages import render
+
+# The figures' column headers, by interval (dispatch.incidents.INTERVALS), for translation.
+INTERVAL_NAMES = {
+    "call_to_dispatch_s": N_("call to dispatch"),
+    "dispatch_to_scene_s": N_("dispatch to scene"),
+    "scene_to_hospital_s": N_("scene to hospital"),
+    "call_to_close_s": N_("call to close"),
+}
 
 pages = APIRouter()
 api = APIRouter(tags=["incidents"])
@@ -94,7 +113,7 @@ def _unit_kabupaten(db: Db, svc: Services, unit: str) -> str | None:
     for u in read_units(db):
         if u.code == unit:
             return svc.places.kabupaten_of.get(u.base_facility)
-    raise InputError.one("unit", f"unknown unit {unit!r}")
+    raise InputError.one("unit", Message("unknown unit {unit!r}", unit=unit))
 
 
 # -- the service calls, shared by the API and the forms ---------------------------------------------------
@@ -170,7 +189,7 @@ def _status(db: Db, svc: Services, user: Principal, unit: str, status: str) -> d
 def _kabupaten_shown(svc: Services, user: Principal, kabupaten: str | None) -> tuple[str, ...]:
     if kabupaten:
         if kabupaten not in {a.code for a in svc.places.kabupaten_list()}:
-            raise InputError.one("kabupaten", f"unknown kabupaten {kabupaten!r}")
+            raise InputError.one("kabupaten", Message("unknown kabupaten {kabupaten!r}", kabupaten=kabupaten))
         user.require_read(kabupaten)
         return (kabupaten,)
     mine = sorted(user.kabupaten) if not user.national else [a.code for a in svc.places.kabupaten_list()]
@@ -196,9 +215,10 @@ def incidents_page(
         "incidents.html",
         user,
         board=data,
-        map_svg=unit_map(svc.maps, svc.places, shown, units, open_now),
+        map_svg=_map(svc, user, shown, units, open_now),
         figures=figures_for(db, user, now, 30.0),
         intervals=INTERVALS,
+        interval_names=INTERVAL_NAMES,
         categories=svc.settings.incident_categories,
         priorities=PRIORITIES,
         statuses=STATUSES,
@@ -221,7 +241,14 @@ def incidents_map(
     scope = scope_of(user)
     open_now = list_incidents(db, open_only=True, kabupaten=scope, limit=500)
     units = units_view(db, svc.places, scope, now, open_now)
-    return Response(unit_map(svc.maps, svc.places, shown, units, open_now), media_type="image/svg+xml")
+    return Response(_map(svc, user, shown, units, open_now), media_type="image/svg+xml")
+
+
+def _map(
+    svc: Services, user: Principal, shown: tuple[str, ...], units: list[UnitView], open_now: list[Incident]
+) -> str:
+    with i18n.language(user.lang):  # the map's titles in the user's language
+        return unit_map(svc.maps, svc.places, shown, units, open_now)
 
 
 def _number(raw: str, name: str) -> float | None:
@@ -230,9 +257,9 @@ def _number(raw: str, name: str) -> float | None:
     try:
         value = float(raw)
     except ValueError:
-        raise InputError.one(name, f"{raw!r} is not a number") from None
+        raise InputError.one(name, Message("{raw!r} is not a number", raw=raw)) from None
     if not math.isfinite(value):
-        raise InputError.one(name, f"{raw!r} is not a number")
+        raise InputError.one(name, Message("{raw!r} is not a number", raw=raw))
     return value
 
 
@@ -332,9 +359,9 @@ def figures_api(
         try:
             now = datetime.fromisoformat(at)
         except ValueError:
-            raise InputError.one("at", f"{at!r} is not an ISO time") from None
+            raise InputError.one("at", Message("{at!r} is not an ISO time", at=at)) from None
         if now.tzinfo is None:
-            raise InputError.one("at", "give a UTC offset, e.g. 2026-11-30T08:00+07:00")
+            raise InputError.one("at", N_("give a UTC offset, e.g. 2026-11-30T08:00+07:00"))
     return {
         "at": now.isoformat(timespec="seconds"),
         "days": days,

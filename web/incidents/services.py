@@ -20,7 +20,9 @@ from dispatch.service import list_incidents
 from dispatch.store import crew_duties, read_units, status_history, statuses
 from dispatch.units import AVAILABLE, Unit, crew_states
 from web.access import Principal
-from web.coverage.mapsvg import PAD, WIDTH, MapRenderer
+from web.coverage.mapsvg import PAD, WIDTH, MapRenderer, no_outlines
+from web.i18n import gettext as _
+from web.i18n import translate
 from web.places import Places
 
 STATUS_COLOUR = {
@@ -131,10 +133,7 @@ def unit_map(
     Units have no GPS here: the base is where the dispatcher knows them to be."""
     drawn = maps.outlines(kabupaten)
     if drawn is None:
-        return (
-            '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="40" role="img">'
-            '<text x="8" y="24" font-family="sans-serif" font-size="13">no area outlines to draw</text></svg>'
-        )
+        return no_outlines()
     frame, outlines = drawn
     legend_y = frame.height + 6
     height = legend_y + 30
@@ -171,6 +170,7 @@ def unit_map(
             f'stroke="{STATUS_COLOUR[view.status]}" '
             f'stroke-width="2" stroke-dasharray="5 3" data-run="{escape(view.unit.code)}"/>'
         )
+    incident_word = _("Incident {id}")
     for incident in incidents:
         if incident.lat is None or incident.lon is None:
             continue
@@ -178,14 +178,15 @@ def unit_map(
         out.append(
             f'<path d="M{x - 6:.1f},{y - 6:.1f}L{x + 6:.1f},{y + 6:.1f}M{x - 6:.1f},{y + 6:.1f}L{x + 6:.1f},'
             f'{y - 6:.1f}" stroke="#b71c1c" stroke-width="3" data-incident="{incident.id}">'
-            f"<title>Incident {incident.id}: {escape(incident.category)}, {escape(incident.priority)}</title>"
+            f"<title>{escape(incident_word.format(id=incident.id))}: "
+            f"{escape(incident.category)}, {escape(incident.priority)}</title>"
             "</path>"
         )
     for view in units:
         if view.unit.code not in where:
             continue
         x, y = where[view.unit.code]
-        crew = "in service" if view.crew_problem is None else view.crew_problem
+        crew = _("in service") if view.crew_problem is None else translate(view.crew_problem)
         out.append(
             f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" rx="2" '
             f'fill="{STATUS_COLOUR[view.status]}" stroke="#fff" stroke-width="1.5" '

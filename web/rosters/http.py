@@ -11,9 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from dispatch.store import unit_bases
+from kernel.messages import N_, Message
 from web.access import Principal
 from web.deps import Db, Services, Svc, User, Writer
 from web.errors import InputError
+from web.i18n import recognise
 from web.pages import render
 from web.rosters.schemas import AssignmentIn, CopyWeekIn, RotationIn, SwapIn
 from web.rosters.services import MAX_IMPORT_BYTES, monday
@@ -43,13 +45,23 @@ def _assignment_editable(db: Db, svc: Services, user: Principal, assignment_id: 
 
 def _decode(raw: bytes) -> str:
     if len(raw) > MAX_IMPORT_BYTES:
-        raise InputError.one("file", f"larger than {MAX_IMPORT_BYTES // 1_000_000} MB")
+        raise InputError.one("file", Message("larger than {n} MB", n=MAX_IMPORT_BYTES // 1_000_000))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError.one(
-            "file", f"not UTF-8 text (byte {exc.start}); save the sheet as CSV UTF-8"
+            "file", Message("not UTF-8 text (byte {n}); save the sheet as CSV UTF-8", n=exc.start)
         ) from exc
+
+
+COPIED = N_("copied {n} assignment(s)")
+ROTATED = N_("rotation wrote {n} assignment(s); {unfilled} shift(s) left unfilled")
+IMPORTED = N_("imported {n} assignment(s) from {name}")
+
+
+def _notice(done: str | None) -> str | None:
+    """`?done=` as a message the page shows in the reader's language."""
+    return recognise(done, (COPIED, ROTATED, IMPORTED)) if done else None
 
 
 def _back_to_grid(facility: str, week: date, done: str) -> RedirectResponse:
@@ -72,7 +84,7 @@ def roster_page(
 ) -> Response:
     choices = svc.places.facilities_in(None if user.national else user.kabupaten)
     if not choices:
-        return render(request, "roster.html", user, grid=None, choices=[], done=done)
+        return render(request, "roster.html", user, grid=None, choices=[], done=_notice(done))
     code = _readable(svc, user, facility or choices[0].code)
     now = datetime.now(UTC)
     tonight = svc.rosters.current_shift(db, code, now)
@@ -90,7 +102,7 @@ def roster_page(
         current=tonight,
         prev_week=grid.week_start - timedelta(days=7),
         next_week=grid.week_start + timedelta(days=7),
-        done=done,
+        done=_notice(done),
         units=sorted(u for u, base in unit_bases(db).items() if base == code),
     )
 
@@ -99,7 +111,7 @@ def roster_page(
 def copy_week_form(db: Db, svc: Svc, user: Writer, form: Annotated[CopyWeekIn, Form()]) -> Response:
     _editable(svc, user, form.facility_code)
     count = svc.rosters.copy_week(db, user.name, form.facility_code, form.from_week, form.to_week)
-    return _back_to_grid(form.facility_code, form.to_week, f"copied {count} assignment(s)")
+    return _back_to_grid(form.facility_code, form.to_week, Message(COPIED, n=count))
 
 
 @pages.post("/roster/rotation")
@@ -108,7 +120,7 @@ def rotation_form(db: Db, svc: Svc, user: Writer, form: Annotated[RotationIn, Fo
     written, unfilled = svc.rosters.apply_rotation(
         db, user.name, form.facility_code, form.first_day(), form.staff_ids
     )
-    done = f"rotation wrote {written} assignment(s); {unfilled} shift(s) left unfilled"
+    done = Message(ROTATED, n=written, unfilled=unfilled)
     return _back_to_grid(form.facility_code, form.first_day(), done)
 
 
@@ -129,7 +141,7 @@ async def import_form(
         svc.rosters.import_csv, db, user.name, text, name, user.writable_kabupaten, replace
     )
     back = facility if facility in svc.places.facilities else ""
-    query = urlencode({"facility": back, "done": f"imported {count} assignment(s) from {name}"})
+    query = urlencode({"facility": back, "done": Message(IMPORTED, n=count, name=name)})
     return RedirectResponse(f"/roster?{query}", status_code=303)
 
 
@@ -167,7 +179,9 @@ def export(
 ) -> Response:
     """The roster as CSV in the import format, for one facility or every facility the user may see."""
     if end <= start or end - start > timedelta(days=MAX_EXPORT_DAYS):
-        raise InputError.one("to", f"must be after 'from' and at most {MAX_EXPORT_DAYS} days later")
+        raise InputError.one(
+            "to", Message("must be after 'from' and at most {n} days later", n=MAX_EXPORT_DAYS)
+        )
     if facility_code:
         codes = [_readable(svc, user, facility_code)]
     else:

@@ -12,7 +12,8 @@
     const response = await fetch(url, {
       method,
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      // The API answers in the language asked for: the page's own (the user's choice).
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Accept-Language": document.documentElement.lang },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (response.ok) return response.json();
@@ -24,7 +25,7 @@
   function show(problems) {
     errors.replaceChildren(...problems.map((p) => {
       const line = document.createElement("div");
-      line.textContent = `${p.line ? "line " + p.line + ": " : ""}${p.field}: ${p.reason}`;
+      line.textContent = `${p.line ? (errors.dataset.line || "line") + " " + p.line + ": " : ""}${p.field}: ${p.reason}`;
       return line;
     }));
     errors.hidden = false;

@@ -4,9 +4,13 @@
   "use strict";
   const root = document.getElementById("wallboard");
   if (!root || !window.EventSource) return;
-  const dash = (v) => (v === null || v === undefined ? "—" : String(v));
-  const share = (v) => (v === null || v === undefined ? "—" : Math.round(v * 100) + " %");
-  const seconds = (v, digits) => (v === null || v === undefined ? "—" : v.toFixed(digits) + " s");
+  // Numbers the way the page's language writes them (1.234,5 in Indonesian), as the server renders them.
+  const lang = root.dataset.lang || document.documentElement.lang || "id";
+  const fixed = (v, digits) =>
+    new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
+  const dash = (v) => (v === null || v === undefined ? "—" : typeof v === "number" ? fixed(v, 0) : String(v));
+  const share = (v) => (v === null || v === undefined ? "—" : fixed(v * 100, 0) + " %");
+  const seconds = (v, digits) => (v === null || v === undefined ? "—" : fixed(v, digits) + " s");
   const put = (id, text) => { const el = document.getElementById(id); if (el) el.textContent = text; };
 
   function cell(text, cls) {
@@ -35,7 +39,9 @@
       return tr;
     });
     if (rows.length) body.replaceChildren(...rows);
-    put("wb-day", s.today.day + " (" + s.today.zone + ")");
+    // The zone's label (WIB/WITA/WIT) as the server wrote it; the user's zone does not change on the page.
+    const day = document.getElementById("wb-day");
+    put("wb-day", s.today.day + " (" + (day.dataset.zone === s.today.zone ? day.dataset.zoneLabel : s.today.zone) + ")");
     put("wb-today-calls", dash(s.today.calls));
     put("wb-today-answered", dash(s.today.answered));
     put("wb-within-10", share(s.today.within_10s));
@@ -44,6 +50,6 @@
   }
 
   const source = new EventSource(root.dataset.stream);
-  source.addEventListener("snapshot", (e) => { show(JSON.parse(e.data)); put("wb-live", "live"); });
-  source.onerror = () => put("wb-live", "reconnecting…");
+  source.addEventListener("snapshot", (e) => { show(JSON.parse(e.data)); put("wb-live", root.dataset.live); });
+  source.onerror = () => put("wb-live", root.dataset.reconnecting);
 })();
