@@ -17,7 +17,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -25,17 +25,24 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from dispatch.beds import HOSPITAL_KIND, BedReport
-from dispatch.recommend import DispatchSettings, Recommendation, recommend
+from dispatch.recommend import (
+    DispatchSettings,
+    HospitalChoice,
+    Recommendation,
+    UnitChoice,
+    unit_skip_reason,
+)
 from dispatch.store import crew_duties, read_beds, read_units, statuses
 from dispatch.travel import TravelTimes
-from dispatch.units import CrewDuty, Unit
+from dispatch.units import AVAILABLE, CrewDuty, Unit, crew_states
+from geo.distance import ellipsoid_m
 from geo.facilities import Facility
 from geo.store import read_facilities
 
 log = logging.getLogger("siaga.dispatch.screenpop")
 
 MAX_TEXT = 180  # one SIP header line the softphone shows whole
-SHORTLIST = 4  # candidates per choice measured exactly: busy or full ones are skipped, the rest ranked
+SHORTLIST = 4  # nearest ready units (and hospitals) by flat distance, then measured on the ellipsoid
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")  # nothing that could end or bend a SIP header line
 
 
@@ -46,26 +53,7 @@ class DispatchSnapshot:
     duties: tuple[CrewDuty, ...]
     statuses: Mapping[str, str]
     beds: tuple[BedReport, ...]
-    # Where each unit's base and each hospital is (degrees), for the per-call shortlist.
-    unit_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     hospitals: tuple[Facility, ...] = ()
-    hospital_points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-
-    def shortlist(self, lat: float, lon: float, n: int) -> tuple[tuple[Unit, ...], dict[str, Facility]]:
-        """The `n` units and `n` hospitals nearest the point by a flat-earth distance (cheap, and exact
-        enough to choose candidates; recommend() then measures them properly): a national region has
-        thousands of hospitals, and measuring each on the ellipsoid for every call would cost the call."""
-        units = tuple(self.units[i] for i in _nearest(self.unit_points, lat, lon, n))
-        hospitals = [self.hospitals[i] for i in _nearest(self.hospital_points, lat, lon, n)]
-        chosen = {f.code: f for f in hospitals}
-        chosen.update(
-            {
-                u.base_facility: self.facilities[u.base_facility]
-                for u in units
-                if u.base_facility in self.facilities
-            }
-        )
-        return units, chosen
 
 
 def _nearest(points: np.ndarray, lat: float, lon: float, n: int) -> list[int]:
@@ -84,16 +72,6 @@ def read_snapshot(session: Session, now: datetime) -> DispatchSnapshot:
     if not units:  # a region without ambulances: nothing else is needed
         return DispatchSnapshot((), {}, (), {}, ())
     facilities = {f.code: f for f in read_facilities(session)}
-    far = (1e3, 1e3)  # a unit whose base is not stored: never near (recommend names it as unplaced)
-    unit_points = np.array(
-        [
-            (facilities[u.base_facility].lat, facilities[u.base_facility].lon)
-            if u.base_facility in facilities
-            else far
-            for u in units
-        ],
-        dtype=float,
-    )
     hospitals = tuple(f for f in facilities.values() if f.kind == HOSPITAL_KIND)
     return DispatchSnapshot(
         units,
@@ -101,10 +79,61 @@ def read_snapshot(session: Session, now: datetime) -> DispatchSnapshot:
         tuple(crew_duties(session, now)),
         statuses(session),
         tuple(read_beds(session)),
-        unit_points,
         hospitals,
-        np.array([(f.lat, f.lon) for f in hospitals], dtype=float).reshape(-1, 2),
     )
+
+
+@dataclass(frozen=True)
+class Ready:
+    """What a call can be offered, worked out once per snapshot (not per call): the emergency units
+    available with a driver and a medic on duty at the snapshot's time, and the hospitals with a fresh free
+    bed of the class. Per call only the nearest of these are measured, as the recommendation would choose
+    them: the nearest ready unit and the nearest ready hospital."""
+
+    units: tuple[tuple[Unit, Facility], ...]
+    unit_points: np.ndarray
+    hospitals: tuple[tuple[Facility, BedReport], ...]
+    hospital_points: np.ndarray
+
+    @classmethod
+    def of(cls, snap: DispatchSnapshot, now: datetime, settings: DispatchSettings, bed_class: str) -> Ready:
+        crews = crew_states(now, snap.duties)
+        units = []
+        for unit in snap.units:
+            base = snap.facilities.get(unit.base_facility)
+            crew = crews.get(unit.code)
+            status = snap.statuses.get(unit.code, AVAILABLE)
+            if base is None:
+                continue
+            if (
+                unit_skip_reason(unit, "emergency", status, crew.problem if crew else "not in service")
+                is None
+            ):
+                units.append((unit, base))
+        reports = {b.hospital: b for b in snap.beds if b.bed_class == bed_class}
+        hospitals = [
+            (f, reports[f.code])
+            for f in snap.hospitals
+            if f.code in reports
+            and not reports[f.code].stale(now, settings.stale_after)
+            and reports[f.code].free > 0
+        ]
+        return cls(
+            tuple(units),
+            np.array([(b.lat, b.lon) for _, b in units], dtype=float).reshape(-1, 2),
+            tuple(hospitals),
+            np.array([(f.lat, f.lon) for f, _ in hospitals], dtype=float).reshape(-1, 2),
+        )
+
+
+def _nearest_exact(points: np.ndarray, lat: float, lon: float) -> tuple[int, float] | None:
+    """The index and ellipsoid distance of the nearest point: a flat-earth shortlist, then exact metres."""
+    best: tuple[int, float] | None = None
+    for i in _nearest(points, lat, lon, SHORTLIST):
+        metres = ellipsoid_m(float(points[i, 0]), float(points[i, 1]), lat, lon)
+        if best is None or metres < best[1]:
+            best = (i, metres)
+    return best
 
 
 def _km(metres: int) -> str:
@@ -118,7 +147,7 @@ def advice_text(result: Recommendation, facilities: Mapping[str, Facility], bed_
         eta = f" ~{max(1, round(first.eta_s / 60))} min" if first.eta_s is not None else ""
         unit = f"{first.unit} {_km(first.distance_m)}{eta}"
     else:
-        unit = f"no ambulance in service nearby ({len(result.skipped)} skipped)"
+        unit = "no ambulance in service nearby"
     if result.hospitals:
         h = result.hospitals[0]
         name = facilities[h.facility].name if h.facility in facilities else h.facility
@@ -150,11 +179,12 @@ class AmbulanceAdvice:
         self.monotonic = monotonic
         self._engine: Engine | None = None
         self._snapshot: DispatchSnapshot | None = None
+        self._ready: Ready | None = None
         self._read_at = -float("inf")
 
     def after_fork(self) -> None:
         """A worker's own connections and snapshot: nothing inherited from the parent is used."""
-        self._engine, self._snapshot, self._read_at = None, None, -float("inf")
+        self._engine, self._snapshot, self._ready, self._read_at = None, None, None, -float("inf")
 
     def snapshot(self, now: datetime) -> DispatchSnapshot | None:
         if self.monotonic() - self._read_at >= self.refresh_s:
@@ -163,7 +193,11 @@ class AmbulanceAdvice:
                 if self._engine is None:
                     self._engine = self.make_db()
                 with Session(self._engine) as session:
-                    self._snapshot = read_snapshot(session, now)
+                    snap = read_snapshot(session, now)
+                self._snapshot = snap
+                self._ready = (
+                    Ready.of(snap, now.astimezone(UTC), self.settings, self.bed_class) if snap.units else None
+                )
             except Exception as exc:  # the header is a help, never a reason to fail a call
                 log.warning("ambulance screen-pop: units not read (%s); keeping the last snapshot", exc)
         return self._snapshot
@@ -171,21 +205,23 @@ class AmbulanceAdvice:
     def text(self, now: datetime, lat: float, lon: float) -> str:
         """The header's text, or "" where there are no units (a region without ambulances)."""
         snap = self.snapshot(now)
-        if snap is None or not snap.units:
+        ready = self._ready
+        if snap is None or not snap.units or ready is None:
             return ""
-        units, facilities = snap.shortlist(lat, lon, SHORTLIST * max(1, self.settings.choices))
-        result = recommend(
-            now.astimezone(UTC),
-            lat,
-            lon,
-            need="emergency",
-            bed_class=self.bed_class,
-            units=units,
-            facilities=facilities,
-            duties=snap.duties,
-            statuses=snap.statuses,
-            beds=snap.beds,
-            settings=self.settings,
-            travel=self.travel,
-        )
-        return advice_text(result, snap.facilities, self.bed_class)
+        units: tuple[UnitChoice, ...] = ()
+        found = _nearest_exact(ready.unit_points, lat, lon)
+        if found is not None:
+            unit, base = ready.units[found[0]]
+            (eta,) = self.travel.seconds([(base.lat, base.lon)], (lat, lon))
+            eta_s = None if eta is None else round(eta)
+            units = (UnitChoice(unit.code, unit.base_facility, round(found[1]), eta_s, AVAILABLE),)
+        hospitals: tuple[HospitalChoice, ...] = ()
+        found = _nearest_exact(ready.hospital_points, lat, lon)
+        if found is not None:
+            facility, report = ready.hospitals[found[0]]
+            hospitals = (
+                HospitalChoice(
+                    facility.code, self.bed_class, report.free, report.updated_at.isoformat(), round(found[1])
+                ),
+            )
+        return advice_text(Recommendation(units, (), hospitals, ()), snap.facilities, self.bed_class)

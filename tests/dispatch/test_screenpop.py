@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from dispatch.recommend import DispatchSettings, HospitalChoice, Recommendation, UnitChoice
-from dispatch.screenpop import AmbulanceAdvice, advice_text, read_snapshot
+from dispatch.screenpop import AmbulanceAdvice, Ready, advice_text, read_snapshot
 from dispatch.service import recommend_here
 from dispatch.travel import GeodesicTravel
 from geo.store import read_facilities
@@ -41,15 +41,19 @@ def test_the_line_is_the_recommendation_of_the_stored_data(sample_engine: Engine
     assert "RS: " in advice.text(now, *HOUSE)
 
 
-def test_the_shortlist_keeps_the_nearest_units_and_hospitals(sample_engine: Engine) -> None:
+def test_only_ready_units_and_hospitals_with_a_fresh_free_bed_are_offered(sample_engine: Engine) -> None:
+    now = datetime.now(UTC)
     with Session(sample_engine) as session:
-        snap = read_snapshot(session, datetime.now(UTC))
-    units, facilities = snap.shortlist(*HOUSE, 1)
-    assert len(units) == 1 and units[0].base_facility in facilities
-    # Of the two hospitals, RSUP Kariadi is the nearer to Gayamsari: a shortlist of one keeps it.
-    assert {f.code for f in facilities.values() if f.kind == "hospital"} >= {"rsup-kariadi"}
-    every, _ = snap.shortlist(*HOUSE, 50)
-    assert {u.code for u in every} == {u.code for u in snap.units}
+        snap = read_snapshot(session, now)
+    ready = Ready.of(snap, now, SETTINGS, "icu")
+    # RSUP Kariadi's ICU is full in the sample: only RSUD Wongsonegoro is offered for ICU.
+    assert [f.code for f, _ in ready.hospitals] == ["rsud-wongsonegoro"]
+    assert all(u.kind == "emergency" for u, _ in ready.units)
+    with Session(sample_engine) as session:
+        full = recommend_here(
+            session, now, *HOUSE, need="emergency", bed_class="icu", settings=SETTINGS, travel=TRAVEL
+        )
+    assert {u.code for u, _ in ready.units} >= {c.unit for c in full.units}
 
 
 def test_the_snapshot_is_read_again_only_after_refresh(sample_engine: Engine) -> None:
@@ -98,4 +102,4 @@ def test_the_line_is_one_safe_header_line() -> None:
     text = advice_text(result, {}, "igd")
     assert text == "119-x 5.2 km ~9 min; RS: rs IGD 3 free"
     empty = advice_text(Recommendation((), (), (), ()), {}, "icu")
-    assert empty == "no ambulance in service nearby (0 skipped); RS: no fresh free ICU bed nearby"
+    assert empty == "no ambulance in service nearby; RS: no fresh free ICU bed nearby"
