@@ -1,6 +1,8 @@
 """The ambulance recommendation on the operator's screen-pop (issue 11, point 4): one short line in the
-X-Siaga-Ambulance header of a ringing emergency call, the same recommendation `siaga dispatch recommend`
-and the console give for the caller's location (dispatch.recommend.recommend over the same stored data).
+X-Siaga-Ambulance header of a ringing emergency call: the first unit and hospital that `siaga dispatch
+recommend` and the console give for the caller's location, chosen by the same rules
+(dispatch.recommend.unit_skip_reason, fresh free beds of the class) over the same stored data; a test holds
+the two to the same answer.
 
 The route script runs for every call, so nothing here touches the database per call: each engine worker
 keeps a snapshot of the units, the crews on duty, the units' statuses and the beds, read again at most every

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything siaga needs on a fresh Debian 12 machine, idempotently:
 #   - SIPp (Debian package sip-tester), debootstrap, espeak-ng and sox (IVR prompts), chromium (browser
-#     tests of the web console), PostgreSQL's server (the tests start a throwaway cluster of their own,
+#     tests of the web console), sipvicious (SIP scanner tests), Kamailio (lab/cluster.py; its service is
+#     kept from starting), PostgreSQL's server (the tests start a throwaway cluster of their own,
 #     lab/postgres.py; no system-wide server is started or configured), from Debian;
 #   - a Python virtual environment in .venv with siaga and its packages (pyst2, pjsua2-pybind11, …);
 #   - Asterisk 22 in a Debian sid root (scripts/install-asterisk.sh).
