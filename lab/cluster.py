@@ -312,6 +312,11 @@ class ClusterResult:
         return len(self.failed_callers)
 
 
+def _settled(record: CallRecord) -> bool:
+    """Finished, and with its plan unless no engine planned the call (route status other than ok)."""
+    return record.ended_at is not None and (bool(record.plan_json) or record.route_status != "ok")
+
+
 class ClusterLab:
     """Kamailio in front of `nodes` load-lab nodes (each a `LoadLab`: Asterisk, engine, a SIPp UAS as every
     phone), one shared database, callers sent to Kamailio. Faults are injected by the methods below."""
@@ -356,15 +361,15 @@ class ClusterLab:
         kill_group(self.labs[index].asterisk.pid())
         self.labs[index].asterisk.pid_file.unlink(missing_ok=True)
         up = [n.sip_address for i, n in enumerate(self.nodes) if i != index]
-        self.kamailio.wait_nodes(up, timeout_s=20)
+        self.kamailio.wait_nodes(up, timeout_s=30)
         return time.monotonic() - killed_at
 
-    def restart_asterisk(self, index: int) -> float:
-        """Start node `index`'s Asterisk again (its config is as rendered); seconds until it is back in."""
-        started = time.monotonic()
-        self.labs[index].asterisk.start()
-        self.kamailio.wait_nodes([n.sip_address for n in self.nodes], timeout_s=20)
-        return time.monotonic() - started
+    def restart_asterisk(self, index: int, boot_timeout_s: float = 90.0) -> float:
+        """Start node `index`'s Asterisk again (its config is as rendered); the seconds from its being
+        fully booted until Kamailio has it back in the set. Its boot is not counted: that is Asterisk's
+        module loading, which a loaded machine stretches, not Kamailio's probing."""
+        self.labs[index].asterisk.start(timeout_s=boot_timeout_s)
+        return self.kamailio.wait_nodes([n.sip_address for n in self.nodes], timeout_s=30)
 
     def kill_engine(self, index: int) -> None:
         """SIGKILL node `index`'s engine: its AGI workers, record writer and helpers, all at once."""
@@ -372,8 +377,9 @@ class ClusterLab:
         kill_group(engine.process.pid if engine.process else None)
         engine.process = None
 
-    def restart_engine(self, index: int) -> None:
-        self.labs[index].engine.start()
+    def restart_engine(self, index: int, timeout_s: float = 90.0) -> None:
+        """Start node `index`'s engine again; waits until it listens (a deadline, not a delay)."""
+        self.labs[index].engine.start(timeout_s=timeout_s)
 
     # -- calls ----------------------------------------------------------------------------------------
     def place(self, calls: Sequence[LoadCall], rate: float) -> SippRun:
@@ -428,15 +434,18 @@ class ClusterLab:
         settle_s: float = 8,
     ) -> ClusterResult:
         """Every call needs exactly one finished record answered as expected; records are awaited up to
-        `timeout_s`, or until none has arrived for `settle_s`. A call counts as placed after the fault
-        when its record's start (or, without a record, its send time at `rate` from `since`) is later."""
+        `timeout_s`, or until none has arrived for `settle_s`. A record is awaited until it has its plan
+        too (when the call was routed): a call may move on from a busy phone, which only the plan shows,
+        and the plan of a call routed by a killed engine lands only once that engine is back. A call
+        counts as placed after the fault when its record's start (or, without a record, its send time at
+        `rate` from `since`) is later."""
         ok, failed = sipp_counts(run)
         wanted = {c.caller: c for c in calls}
         deadline = time.monotonic() + timeout_s
         seen, settled = -1, deadline
         while True:
             rows = self.records(list(wanted), since)
-            done = len({r.caller for r in rows if r.ended_at is not None})
+            done = len({r.caller for r in rows if _settled(r)})
             if done != seen:  # records still arriving: wait on
                 seen, settled = done, time.monotonic() + settle_s
             if done >= len(wanted) or time.monotonic() > min(deadline, settled):

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from desks.callbacks import CallbackSummary
 from desks.topics import desk_of_queue
+from geo.model import FacilityRow
 from routing.records.model import CallAttempt, CallRecord
+from shifts.model import Assignment, Staff
 
 
 def _utc(epoch: float | None) -> datetime | None:
@@ -83,6 +85,9 @@ def apply_outcome(session: Session, event: dict[str, Any]) -> None:
     desk_names = {d["desk"]: d.get("name", "") for d in plan.get("desks", []) if isinstance(d, dict)}
     if dispatcher:  # deprecated single endpoint (Settings.dispatcher_endpoint)
         names.setdefault(dispatcher, ("dispatcher", "Central dispatcher"))
+    unnamed = {a["endpoint"] for a in report["attempts"] if not a.get("desk") and a["endpoint"] not in names}
+    if unnamed:
+        names.update(_phones_facilities(session, unnamed, _utc(report["started"])))
     row.attempts.clear()
     session.flush()
     answered = None
@@ -126,6 +131,40 @@ def apply_outcome(session: Session, event: dict[str, Any]) -> None:
         row.answered_by = row.answered_facility = None
         row.answered_attempt = None
         row.time_to_answer_s = None
+
+
+def _phones_facilities(
+    session: Session, endpoints: set[str], at: datetime | None
+) -> dict[str, tuple[str, str]]:
+    """Where each phone answers, for a report that arrives before its call's plan: the plan may still be
+    in the spool of an engine killed after routing the call, while the hangup report reached another
+    engine (dialplans/siaga.conf, siaga-hangup), and it lands only when that engine is back. A phone's
+    facility is its owner's shift at the call's start, else the owner's own facility. The plan, when it
+    comes, names the same facility (the router rings a facility through its staff on duty) and fills
+    nothing that is already set."""
+    found: dict[str, tuple[str, str]] = {}
+    if at is not None:
+        on_shift = session.execute(
+            select(Staff.endpoint, Assignment.facility_code)
+            .join(Assignment, Assignment.staff_id == Staff.id)
+            .where(Staff.endpoint.in_(endpoints), Assignment.start_utc <= at, Assignment.end_utc > at)
+        )
+        found = {endpoint: (code, "") for endpoint, code in on_shift}
+    homes = session.execute(
+        select(Staff.endpoint, Staff.facility_code).where(
+            Staff.endpoint.in_(endpoints - found.keys()), Staff.facility_code.is_not(None)
+        )
+    )
+    found.update({endpoint: (code, "") for endpoint, code in homes if code})
+    if found:
+        codes = {code for code, _ in found.values()}
+        titles = dict(
+            session.execute(
+                select(FacilityRow.code, FacilityRow.name).where(FacilityRow.code.in_(codes))
+            ).all()
+        )
+        found = {endpoint: (code, titles.get(code, "")) for endpoint, (code, _) in found.items()}
+    return found
 
 
 def _desk_fields(row: CallRecord, attempts: list[dict[str, Any]]) -> None:

@@ -46,13 +46,21 @@ def test_a_killed_asterisk_node_is_routed_around_and_put_back(rig: Rig) -> None:
     run, struck = rig.lab.place_with_fault(calls, RATE, 4.0, lambda: took.append(rig.lab.kill_asterisk(0)))
     result = rig.lab.judge(calls, run, since, fault_at=struck, rate=RATE)
     print(f"node out of Kamailio's set after {took[0]:.2f} s; failed {result.failed}")
+    # Kamailio's own clocks (a probe a second, 2 s for a reply): CPU load does not stretch them.
     assert took[0] <= 5.0
     assert result.after_fault_failed == [], explain(result)
     assert result.records_duplicated == 0
-    # Only calls in flight on the killed node may fail: half of ~3 s of calls at 3 calls/s, and margin.
-    assert result.failed <= 8, explain(result)
-    back = rig.lab.restart_asterisk(0)
-    assert back <= 10.0  # answered a probe: back in the set
+    # Only calls in flight on the killed node may fail. How many depends on how long a call lasts (a
+    # loaded machine stretches it), so each failed call is checked rather than counted: it was taken by
+    # node 1 and had started before the kill (a call without a record is judged by its send time above).
+    killed = f"{rig.lab.nodes[0].place.system_name}-"
+    failed = set(result.failed_callers)
+    for row in rig.lab.records(list(failed), since):
+        assert row.call_id.startswith(killed), f"{row.caller} failed on {row.call_id}: {explain(result)}"
+        assert row.started_at is not None and row.started_at < struck.replace(tzinfo=None), row.caller
+    assert result.failed < len(calls) // 2, explain(result)  # not every call node 1 had
+    back = rig.lab.restart_asterisk(0)  # waits for its boot, however long, then for Kamailio
+    assert back <= 5.0  # answered a probe once booted: back in the set within a few probe intervals
     since = now_utc()
     calls = fresh_calls(rig, 6)
     result = rig.lab.judge(calls, rig.lab.place(calls, RATE), since)
