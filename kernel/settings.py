@@ -140,6 +140,17 @@ class Settings:
     # The session cookie's Secure flag: "auto" sets it unless web_host is a loopback address (plain http
     # on this machine); "true" behind a TLS proxy on this machine; "false" only on a trusted lab network.
     web_secure_cookie: str = "auto"
+    # -- the browser phone (issue 16, point 4: web/phone) -------------------------------------------
+    # Staff endpoints whose phone is the console's "Telepon" page (WebRTC) instead of a SIP softphone; the
+    # console user of the same name answers there. Empty: no browser phone, and Asterisk keeps its
+    # https/wss server and ICE off.
+    browser_phones: tuple[str, ...] = ()
+    wss_port: int = 8089  # Asterisk's SIP over secure WebSocket, on the SIP address (path /ws)
+    # The address the page's phone connects to; empty: wss://<the console's own host name>:<wss_port>/ws.
+    browser_phone_ws_url: str = ""
+    # The certificate of wss and DTLS-SRTP (lab/tls.py: server.crt, server.key, the lab's ca.crt); made
+    # at set-up when missing, a site's own kept. Default: <data_dir>/tls.
+    tls_dir: Path | None = None
     # -- rosters and their scheduled jobs (shifts issue) ---------------------------------------------
     scheduler: bool = True  # `siaga serve` runs the roster jobs (boundary, coverage, summary)
     coverage_warn_hours: float = 12.0  # warn this far ahead of a facility or kecamatan with no one on duty
@@ -232,6 +243,10 @@ class Settings:
                     f"`siaga import {verb} {path}` (all or nothing, every bad line named), then remove it."
                 )
         return notes
+
+    @property
+    def tls_path(self) -> Path:
+        return self.tls_dir or self.data_dir / "tls"
 
     @property
     def sip_secrets_path(self) -> Path:

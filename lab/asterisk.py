@@ -23,6 +23,7 @@ from string import Template
 
 from kernel.settings import REPO_ROOT
 from lab.processes import alive
+from lab.tls import Certificates
 from shifts.endpoints import dialled_name_pattern, endpoint_problem, reserved_pattern
 
 log = logging.getLogger("siaga.asterisk")
@@ -35,7 +36,8 @@ ASTERISK_CONF = f"{MOUNT_POINT}/etc/asterisk.conf"
 # asterisk.conf: a flaw in a SIP or media parser then yields an unprivileged process, not root on the host's
 # file systems that are mounted into the root (/proc, /dev, our run directory).
 RUN_USER = "asterisk"
-SECRET_CONFIGS = ("pjsip.conf", "manager.conf")  # every operator's SIP secret, the manager's secret
+# Every operator's SIP secret, the manager's secret, and the browser phone's TLS/DTLS key.
+SECRET_CONFIGS = ("pjsip.conf", "manager.conf", "keys/server.key")
 
 
 class AsteriskError(RuntimeError):
@@ -47,6 +49,9 @@ class OperatorAccount:
     endpoint: str
     password: str
     contact: str = ""  # a fixed SIP URI instead of a registration (load labs: a SIPp UAS as the phone)
+    # The operator answers in the console's phone page (WebRTC: WSS, DTLS-SRTP, ICE) instead of a SIP
+    # softphone; AsteriskConfig.wss_bind must be set for it to register.
+    browser: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,10 @@ class AsteriskConfig:
     complaint_silence_s: int = 5
     complaint_max_s: int = 180
     complaint_digits_wait_s: int = 5
+    # The browser phone (WebRTC, web/phone): Asterisk's https/wss server on this host:port, with the
+    # certificate `render_config` is given; empty (the default) leaves the HTTP server, the wss transport
+    # and ICE off, exactly as before there were browser phones.
+    wss_bind: str = ""
 
     @property
     def media_address(self) -> str:
@@ -131,8 +140,9 @@ def _operator_block(account: OperatorAccount) -> str:
             f"operator endpoint {name!r}: contact {account.contact!r} is not a plain sip: URI"
         )
     contact = f"contact = {account.contact}\n" if account.contact else ""
+    template = "operator-browser" if account.browser else "operator-endpoint"
     return (
-        f"[{name}](operator-endpoint)\nauth = {name}\naors = {name}\n\n"
+        f"[{name}]({template})\nauth = {name}\naors = {name}\n\n"
         f"[{name}](operator-aor)\n{contact}\n"
         f"[{name}](operator-auth)\nusername = {name}\npassword = {account.password}\n"
     )
@@ -144,12 +154,14 @@ def render_config(
     operators: Iterable[OperatorAccount],
     extra_dialplan: str = "",
     prompts_dir: Path | None = None,
+    tls: Certificates | None = None,
 ) -> None:
     """Write etc/ for one Asterisk instance; every other directory it needs is created empty.
 
     `extra_dialplan` is appended to extensions.conf: test rigs add their own contexts there. The IVR
     prompts in `prompts_dir` (made by scripts/setup.sh) are copied to sounds/; without them the IVR still
-    waits for digits, silently.
+    waits for digits, silently. `tls` (lab/tls.py) is the certificate of the https/wss server and of
+    DTLS-SRTP, copied into etc/keys: needed when `config.wss_bind` is set (browser phones).
     """
     etc = run_dir / "etc"
     for sub in ("etc/dialplans", "run", "log", "spool", "spool/recordings/aduan", "db", "cache", "sounds"):
@@ -167,6 +179,10 @@ def render_config(
         raise AsteriskError(f"the next engine {config.agi_next!r} is not an IPv4 host:port")
     if not re.fullmatch(r"[A-Za-z0-9_-]{0,80}", config.complaint_desk):
         raise AsteriskError(f"the complaints desk {config.complaint_desk!r} is not a desk code")
+    if not re.fullmatch(r"([0-9.]+:[0-9]{1,5})?", config.wss_bind):
+        raise AsteriskError(f"the WebSocket address {config.wss_bind!r} is not an IPv4 host:port")
+    if config.wss_bind:
+        _install_keys(etc / "keys", tls)
     values = {
         **{k: str(v) for k, v in config.__dict__.items()},
         "media_address": config.media_address,
@@ -185,6 +201,7 @@ def render_config(
         ),
         "extra_dialplan": extra_dialplan,
         "operators": _operator_blocks(operators),
+        **_browser_values(config),
     }
     for template in sorted(TEMPLATES.glob("*.conf")):
         text = Template(template.read_text(encoding="utf-8")).substitute(values)
@@ -198,6 +215,39 @@ def render_config(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(prompt, target)
     (run_dir / "sounds" / "id").mkdir(parents=True, exist_ok=True)
+
+
+KEYS_IN_ROOT = f"{MOUNT_POINT}/etc/keys"
+
+
+def _install_keys(keys: Path, tls: Certificates | None) -> None:
+    if tls is None or not (tls.certificate.is_file() and tls.key.is_file()):
+        raise AsteriskError(
+            "browser phones need a certificate for wss and DTLS: none in "
+            f"{tls.directory if tls else '(no directory given)'} (python -m lab.tls DIR makes one)"
+        )
+    keys.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(tls.certificate, keys / "server.crt")
+    shutil.copyfile(tls.key, keys / "server.key")
+    (keys / "server.key").chmod(0o600)
+
+
+def _browser_values(config: AsteriskConfig) -> dict[str, str]:
+    """http.conf, the wss transport and ICE: on only with browser phones, so every other Asterisk (the
+    load lab's, the tests') keeps no HTTP listener and no per-call ICE session."""
+    on = bool(config.wss_bind)
+    transport = (
+        "[transport-wss]\ntype = transport\nprotocol = wss\n"
+        "; a WebSocket transport listens through the http server (http.conf); bind is not used\n"
+        "bind = 0.0.0.0\n"
+    )
+    return {
+        "http_enabled": "yes" if on else "no",
+        "wss_bind": config.wss_bind or "127.0.0.1:8089",
+        "keys_dir": KEYS_IN_ROOT,
+        "ice_support": "yes" if on else "no",
+        "wss_transport": transport if on else "; no browser phones: no wss transport\n",
+    }
 
 
 SYSTEM_FILES = ("hosts", "resolv.conf", "nsswitch.conf")

@@ -16,6 +16,7 @@ from dispatch.model import UnitRow
 from kernel.db import make_engine
 from kernel.settings import Settings
 from lab.asterisk import Asterisk, AsteriskConfig, AsteriskError, OperatorAccount, render_config
+from lab.tls import ensure_certificates
 from shifts.model import Staff
 from shifts.sipsecrets import endpoint_passwords
 
@@ -58,12 +59,20 @@ def operator_accounts(
     """Every phone (`phone_endpoints`), each with its own SIP secret (made now for a new endpoint:
     shifts.sipsecrets). `contact`, a URI template with
     `{endpoint}`, gives each a fixed contact instead of a registration (load labs point them at a UAS);
-    `contacts` overrides it per endpoint."""
+    `contacts` overrides it per endpoint. The endpoints of `browser_phones` are WebRTC phones (web/phone)."""
     contacts = contacts or {}
     endpoints = phone_endpoints(settings)
     passwords = endpoint_passwords(settings, endpoints, create=True)
+    unknown = sorted(set(settings.browser_phones) - set(endpoints))
+    if unknown:
+        log.error("browser_phones names no endpoint of the staff table: %s", ", ".join(unknown))
     return [
-        OperatorAccount(e, passwords[e], contacts.get(e) or (contact.format(endpoint=e) if contact else ""))
+        OperatorAccount(
+            e,
+            passwords[e],
+            contacts.get(e) or (contact.format(endpoint=e) if contact else ""),
+            browser=e in settings.browser_phones,
+        )
         for e in endpoints
     ]
 
@@ -116,6 +125,7 @@ def start_asterisk(
         complaints_number=settings.complaint_number,
         complaint_desk=complaint_desk(settings, desks),
         complaint_other_key=len(settings.complaint_categories),
+        wss_bind=f"{place.sip_host}:{settings.wss_port}" if settings.browser_phones else "",
         **({"trunk_context": trunk_context} if trunk_context else {}),
     )
     render_config(
@@ -124,6 +134,10 @@ def start_asterisk(
         operator_accounts(settings, contact, contacts),
         extra_dialplan=extra_dialplan,
         prompts_dir=settings.prompts_dir,
+        # Browser phones: the site's certificate, made now if set-up has not (kept if it is there).
+        tls=ensure_certificates(settings.tls_path, ("localhost", place.sip_host))
+        if settings.browser_phones
+        else None,
     )
     return asterisk.start()
 

@@ -4,7 +4,8 @@
 #     tests of the web console), sipvicious (SIP scanner tests), Kamailio (lab/cluster.py; its service is
 #     kept from starting), PostgreSQL's server (the tests start a throwaway cluster of their own,
 #     lab/postgres.py; no system-wide server is started or configured), from Debian;
-#   - a Python virtual environment in .venv with siaga and its packages (pyst2, pjsua2-pybind11, …);
+#   - a Python virtual environment in .venv with siaga and its packages (pyst2, pjsua2-pybind11, …), and
+#     the softphone's ALSA sound driver built for that pjsua2 (scripts/build-pjsua2.sh);
 #   - Asterisk 22 in a Debian sid root (scripts/install-asterisk.sh).
 # Runs as root without standard input (CI). Re-running it only checks what is already there.
 set -euo pipefail
@@ -23,6 +24,7 @@ command -v sox >/dev/null || missing+=(sox)
 command -v svwar >/dev/null || missing+=(sipvicious)  # the SIP scanner of tests/hostile (svmap, svwar, svcrack)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)  # the database suites' second backend
 command -v kamailio >/dev/null || missing+=(kamailio)  # in front of several Asterisk nodes (lab/cluster.py)
+command -v npm >/dev/null || missing+=(nodejs npm)  # the browser phone's SIP library (package-lock.json)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         log "need root to install: ${missing[*]}"; exit 1
@@ -60,6 +62,21 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     touch "$stamp"
 fi
 
+# The softphone's sound: pjsua2's wheel has no sound driver, so pjproject's ALSA driver is built for it from
+# Debian's source (libasound2-dev, gcc; seconds, cached in /var/cache/siaga/pjsua2-alsa by the wheel).
+bash scripts/build-pjsua2.sh .venv
+
 bash scripts/install-asterisk.sh
 bash scripts/make-prompts.sh /var/cache/siaga/prompts >&2
+# The browser phone (web/phone): JsSIP as pinned in package-lock.json, bundled for the browser into
+# web/static/vendor (served by the console itself; not committed), and the certificate of Asterisk's wss
+# and DTLS in var/tls (lab/tls.py: a site's own server.crt/server.key there are kept).
+bundle=web/static/vendor/jssip.min.js
+if [ ! -f "$bundle" ] || [ package-lock.json -nt "$bundle" ]; then
+    log "installing the browser phone's JavaScript (npm ci) and bundling JsSIP"
+    npm ci --no-audit --no-fund --loglevel=error >&2
+    node_modules/.bin/esbuild node_modules/jssip/lib/JsSIP.js --bundle --format=iife --global-name=JsSIP \
+        --minify --platform=browser --log-level=warning --outfile="$bundle" >&2
+fi
+.venv/bin/python -m lab.tls var/tls >&2
 log "ready: .venv/bin/siaga --help"

@@ -1,4 +1,4 @@
-"""The two pjlib/pjsua C functions that pjsua2-pybind11 does not expose, reached through ctypes.
+"""The pjlib/pjsua/pjmedia C functions that pjsua2-pybind11 does not expose, reached through ctypes.
 
 Why this exists: the binding never releases the GIL around pjsua2 calls, while its callbacks take the
 GIL from pjsip's worker thread, often with PJSUA's mutex held (registration callbacks do). A Python
@@ -9,6 +9,9 @@ drops the GIL for the poll, so callbacks re-enter Python on that same thread and
 
 ``pj_log_set_level`` silences pjlib before ``libCreate``, which otherwise prints its start-up lines
 to stdout (and would corrupt ``--json`` output) before our log config is applied.
+
+``pjmedia_aud_register_factory`` adds a sound driver to a running endpoint: the wheel has none
+(see ``sound_driver``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import pjsua2
 _LIB_PATTERNS = {
     "pj": re.compile(r"^libpj(-[0-9a-f]+)?\.so(\.\d+)*$"),
     "pjsua": re.compile(r"^libpjsua(-[0-9a-f]+)?\.so(\.\d+)*$"),
+    "pjmedia-audiodev": re.compile(r"^libpjmedia-audiodev(-[0-9a-f]+)?\.so(\.\d+)*$"),
 }
 
 
@@ -62,3 +66,12 @@ def set_log_level(level: int) -> None:
 def handle_events(timeout_ms: int) -> int:
     """Poll SIP and media sockets and timers for up to `timeout_ms`; returns events handled or < 0."""
     return int(_function("pjsua", "pjsua_handle_events", (ctypes.c_uint,), ctypes.c_int)(max(0, timeout_ms)))
+
+
+def register_audio_driver(driver: ctypes.CDLL, factory: str) -> int:
+    """Hand pjmedia the sound driver whose factory-creating function `driver` exports as `factory`; pjmedia
+    creates it, lists its devices and appends them to the device list. Returns a pj_status_t (0: done).
+    Only after libInit (the audio subsystem exists) and on a thread pjlib knows (the pj loop)."""
+    create = ctypes.cast(getattr(driver, factory), ctypes.c_void_p)
+    register = _function("pjmedia-audiodev", "pjmedia_aud_register_factory", (ctypes.c_void_p,), ctypes.c_int)
+    return int(register(create))

@@ -96,31 +96,39 @@ def _find(devices: Sequence[AudioDevice], spec: str, role: str) -> AudioDevice:
     return device
 
 
-def choose_devices(setup: AudioSetup, devices: Sequence[AudioDevice]) -> AudioOutcome:
+def choose_devices(
+    setup: AudioSetup, devices: Sequence[AudioDevice], missing_driver: str = ""
+) -> AudioOutcome:
     """Device indices for `setup`, or the null device with the reason. Raises AudioDeviceError when a
-    device was named that is not there: falling back silently would leave the operator deaf unawares."""
+    device was named that is not there: falling back silently would leave the operator deaf unawares.
+    `missing_driver`: why the phone has no sound driver (then no device can be there), told in the note
+    or the error, since that, not the headset, is what the operator must fix."""
     if setup.null:
         return AudioOutcome(True, note="null audio device (--null-audio): calls carry no sound")
     if setup.capture is None and setup.playback is None:
         if not any(d.inputs for d in devices) or not any(d.outputs for d in devices):
+            why = missing_driver or "none on this machine that ALSA can open"
             return AudioOutcome(
                 True,
-                note="no sound device found (none on this machine, or none this pjsua2 build can open): "
+                note=f"no sound device found ({why}): "
                 "using the null audio device, calls connect but you will not hear or be heard",
             )
         return AudioOutcome(False)
-    capture = _find(devices, setup.capture, "capture").index if setup.capture else DEFAULT_CAPTURE
-    playback = _find(devices, setup.playback, "playback").index if setup.playback else DEFAULT_PLAYBACK
+    try:
+        capture = _find(devices, setup.capture, "capture").index if setup.capture else DEFAULT_CAPTURE
+        playback = _find(devices, setup.playback, "playback").index if setup.playback else DEFAULT_PLAYBACK
+    except AudioDeviceError as exc:
+        if missing_driver:
+            raise AudioDeviceError(f"{exc}; {missing_driver}") from None
+        raise
     return AudioOutcome(False, capture, playback)
 
 
-def describe_devices(devices: Sequence[AudioDevice]) -> list[str]:
+def describe_devices(devices: Sequence[AudioDevice], missing_driver: str = "") -> list[str]:
     """Lines for --list-audio-devices."""
     if not devices:
-        return [
-            "no sound devices: this machine has none, or this pjsua2 build has no sound driver "
-            "(pjsua2-pybind11's wheel has only the null device); calls will carry no sound"
-        ]
+        why = missing_driver or "this machine has none that ALSA can open"
+        return [f"no sound devices: {why}; calls will carry no sound"]
     lines = [f"{'index':>5}  {'in':>2}  {'out':>3}  driver  name"]
     lines += [f"{d.index:>5}  {d.inputs:>2}  {d.outputs:>3}  {d.driver:<6}  {d.name}" for d in devices]
     return lines

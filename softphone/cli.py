@@ -145,12 +145,13 @@ def audio_setup(args: argparse.Namespace) -> AudioSetup:
 def list_audio_devices() -> int:
     """--list-audio-devices: what a phone here could open, and the codecs it offers, best first."""
     try:
-        phone = Softphone()
+        phone = Softphone(sound_driver=True)  # the devices are listed, none is opened
     except RuntimeError as exc:
         print(f"softphone: {exc}", file=sys.stderr)
         return 1
     with phone:
-        for line in describe_devices(phone.audio_devices):
+        missing = "" if phone.sound_driver.loaded else phone.sound_driver.note
+        for line in describe_devices(phone.audio_devices, missing):
             print(line)
         enabled = [name for name, priority in phone.codecs if priority > 0]
         print("codecs (best first): " + ", ".join(enabled))

@@ -55,6 +55,7 @@ from softphone.events import (
     make_event,
     x_headers,
 )
+from softphone.sound_driver import DriverOutcome, load_alsa
 
 MAX_OPERATORS = 8
 MAX_CALLS = 4  # PJSUA_MAX_CALLS of the pjsua2-pybind11 wheel; larger maxCalls values are clamped
@@ -205,13 +206,16 @@ class Softphone:
         pj_log_file: str | Path | None = None,
         start_timeout_s: float = 10.0,
         audio: AudioSetup = NULL_AUDIO,
+        sound_driver: bool | None = None,
     ) -> None:
         """`events`: JSON-lines sink (a path, "-" for stdout, or an open text stream).
         `bind_address`: SIP/UDP bind address; by default loopback when the first operator's server
         is on loopback (so nothing advertises a LAN address in tests), else all interfaces.
         `audio`: the null device unless asked (bots and tests never open a sound card); with
         `AudioSetup.system()` the machine's devices, falling back to the null device where there are
-        none (`audio_outcome.note` says so). A named device that is not there raises AudioDeviceError."""
+        none (`audio_outcome.note` says so). A named device that is not there raises AudioDeviceError.
+        `sound_driver`: load the ALSA driver (`sound_driver.py`); by default only when `audio` asks for
+        the machine's devices, so bots never touch ALSA. Listing the devices asks for it explicitly."""
         with Softphone._instance_lock:
             if Softphone._instance_alive:
                 raise RuntimeError("only one Softphone per process (pjsua2 has a single Endpoint)")
@@ -222,6 +226,8 @@ class Softphone:
         )
         self._bind_address = bind_address
         self._audio_setup = audio
+        self._load_sound_driver = (not audio.null) if sound_driver is None else sound_driver
+        self.sound_driver = DriverOutcome(False, "not loaded: null audio asked for")
         self.audio_outcome = AudioOutcome(True)
         self._devices: list[AudioDevice] = []
         self._codecs: list[tuple[str, int]] = []
@@ -327,7 +333,7 @@ class Softphone:
 
     @property
     def audio_devices(self) -> list[AudioDevice]:
-        """The sound devices this pjsua2 build sees on this machine (none with the pybind11 wheel)."""
+        """The sound devices the phone sees on this machine (none without its ALSA driver)."""
         return list(self._devices)
 
     @property
@@ -456,6 +462,8 @@ class Softphone:
         cfg.logConfig.level = self._pj_log_level if self._pj_log_file else 0
         cfg.logConfig.filename = self._pj_log_file
         ep.libInit(cfg)
+        if self._load_sound_driver:
+            self.sound_driver = load_alsa()  # between libInit (audio subsystem up) and the device choice
         ep.libStart()
         self._ep = ep
         media.prefer_codecs(name for name, _ in media.codecs())
@@ -469,7 +477,9 @@ class Softphone:
             AudioDevice(int(d.id), d.name, d.driver, int(d.inputCount), int(d.outputCount))
             for d in manager.enumDev2
         ]
-        outcome = choose_devices(self._audio_setup, self._devices)  # AudioDeviceError stops the start
+        missing = "" if self.sound_driver.loaded or self._audio_setup.null else self.sound_driver.note
+        # AudioDeviceError (a named device that is not there) stops the start.
+        outcome = choose_devices(self._audio_setup, self._devices, missing)
         if not outcome.null:
             try:
                 manager.captureDev = outcome.capture

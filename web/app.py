@@ -34,6 +34,7 @@ from web.directory.services import DirectoryService, Registrations
 from web.errors import FieldError, Forbidden, InputError, NotFound, NotLoggedIn, schema_reason
 from web.incidents import http as incidents_http
 from web.pages import FragmentCache, api_language, render, safe_back
+from web.phone import http as phone_http
 from web.places import Places, load_places
 from web.rosters import http as rosters_http
 from web.rosters.services import RosterService
@@ -53,6 +54,7 @@ FEATURES = (
     incidents_http,
     complaints_http,
     wallboard_http,
+    phone_http,
 )
 
 API_DESCRIPTION = """Everything the supervisors' console does, for scripts: log in with `POST /api/login`

@@ -51,6 +51,17 @@ def test_no_usable_device_falls_back_to_null_with_one_line(devices: list[AudioDe
     assert "null audio device" in outcome.note and "\n" not in outcome.note
 
 
+def test_without_the_sound_driver_the_note_and_the_error_name_the_driver() -> None:
+    """No driver, no devices: what the operator must fix is the driver, so that is what is said."""
+    missing = "no ALSA sound driver at /x/pjmedia-alsa.so (scripts/build-pjsua2.sh builds it)"
+    outcome = choose_devices(AudioSetup.system(), [], missing)
+    assert outcome.null and missing in outcome.note and "\n" not in outcome.note
+    with pytest.raises(AudioDeviceError, match=r"no capture device 'siagatest'.*build-pjsua2\.sh"):
+        choose_devices(AudioSetup.system("siagatest", "siagatest"), [], missing)
+    assert describe_devices([], missing) == [f"no sound devices: {missing}; calls will carry no sound"]
+    assert choose_devices(AudioSetup(), [], missing).note.startswith("null audio device (--null-audio)")
+
+
 def test_devices_by_index_or_by_name() -> None:
     assert choose_devices(AudioSetup.system("0", "0"), DEVICES).capture == 0
     outcome = choose_devices(AudioSetup.system("webcam", "ALC892"), DEVICES)

@@ -1,0 +1,1 @@
+"""The browser phone ("Telepon"): an operator answers in the console, over WebRTC to Asterisk."""
