@@ -8,6 +8,8 @@ so the public history of each number only ever moves forward.
 
 from __future__ import annotations
 
+from kernel.messages import Message
+
 RECEIVED, VERIFIED, IN_PROGRESS, DONE = "received", "verified", "in_progress", "done"
 NOT_OUR_AUTHORITY, REJECTED = "not_our_authority", "rejected"
 STATUSES = (RECEIVED, VERIFIED, IN_PROGRESS, DONE, NOT_OUR_AUTHORITY, REJECTED)
@@ -41,12 +43,21 @@ def next_statuses(current: str) -> tuple[str, ...]:
 def transition_problem(current: str, target: str) -> str | None:
     """Why a complaint in `current` cannot move to `target` (naming both), or None if it can."""
     if target not in STATUSES:
-        return f"{target!r} is not a status (one of {', '.join(STATUSES)})"
+        return Message(
+            "{status!r} is not a status (one of {statuses})", status=target, statuses=", ".join(STATUSES)
+        )
     if current == target:
-        return f"the complaint is already {current}"
+        return Message("the complaint is already {status}", status=current)
     allowed = next_statuses(current)
     if target in allowed:
         return None
     if not allowed:
-        return f"cannot change from {current} to {target}: {current} is final"
-    return f"cannot change from {current} to {target}: from {current} only {', '.join(allowed)} may follow"
+        return Message(
+            "cannot change from {current} to {target}: {current} is final", current=current, target=target
+        )
+    return Message(
+        "cannot change from {current} to {target}: from {current} only {allowed} may follow",
+        current=current,
+        target=target,
+        allowed=", ".join(allowed),
+    )

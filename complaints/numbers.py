@@ -10,6 +10,8 @@ short while the desk is young and grow to 10 digits before they run out.
 
 from __future__ import annotations
 
+from kernel.messages import N_, Message
+
 MIN_LENGTH, MAX_LENGTH = 8, 10
 _BODY_MIN = MIN_LENGTH - 1
 MAX_SEQUENCE = 10 ** (MAX_LENGTH - 1) - 1
@@ -58,11 +60,16 @@ def check_number(text: str) -> str | None:
     """Why `text` cannot be a complaint number, in plain words a caller understands; None if it can."""
     value = text.strip()
     if not value:
-        return "no complaint number was given"
+        return N_("no complaint number was given")
     if not value.isascii() or not value.isdigit():
-        return "a complaint number has digits only"
+        return N_("a complaint number has digits only")
     if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
-        return f"a complaint number has {MIN_LENGTH} to {MAX_LENGTH} digits, this one has {len(value)}"
+        return Message(
+            "a complaint number has {least} to {most} digits, this one has {count}",
+            least=MIN_LENGTH,
+            most=MAX_LENGTH,
+            count=len(value),
+        )
     if _interim(value) != 0:
-        return "this is not a complaint number: a digit is wrong or two digits are swapped"
+        return N_("this is not a complaint number: a digit is wrong or two digits are swapped")
     return None

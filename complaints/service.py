@@ -32,6 +32,7 @@ from complaints.numbers import check_number
 from complaints.sla import Deadlines, SlaPolicy, SlaRules, SlaState, deadlines, parse_overrides, state_at
 from kernel.audit import record
 from kernel.dataerrors import FieldError, InputError, NotFound
+from kernel.messages import N_, Message
 from kernel.settings import Settings, load
 
 CHANNELS = ("phone", "web", "cli")
@@ -59,20 +60,24 @@ def rules_from_settings(settings: Settings) -> ComplaintRules:
     """Raises ValueError naming the setting when one cannot be used."""
     categories = tuple(dict.fromkeys(c.strip() for c in settings.complaint_categories if c.strip()))
     if not categories:
-        raise ValueError("setting 'complaint_categories' is empty")
+        raise ValueError(N_("setting 'complaint_categories' is empty"))
     for c in categories:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", c):
-            raise ValueError(f"setting 'complaint_categories': {c!r} is not a lowercase code")
+            raise ValueError(
+                Message("setting 'complaint_categories': {category!r} is not a lowercase code", category=c)
+            )
     try:
         ZoneInfo(settings.complaint_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"setting 'complaint_zone': unknown time zone {settings.complaint_zone!r}") from None
+        raise ValueError(
+            Message("setting 'complaint_zone': unknown time zone {zone!r}", zone=settings.complaint_zone)
+        ) from None
     if not 0 < settings.complaint_first_response_hours <= 720:
-        raise ValueError("setting 'complaint_first_response_hours' must be in (0, 720]")
+        raise ValueError(N_("setting 'complaint_first_response_hours' must be in (0, 720]"))
     if not 1 <= settings.complaint_resolution_days <= 365:
-        raise ValueError("setting 'complaint_resolution_days' must be in 1..365")
+        raise ValueError(N_("setting 'complaint_resolution_days' must be in 1..365"))
     if not 0 < settings.complaint_review_hours <= 168:
-        raise ValueError("setting 'complaint_review_hours' must be in (0, 168]")
+        raise ValueError(N_("setting 'complaint_review_hours' must be in (0, 168]"))
     default = SlaPolicy(
         timedelta(hours=settings.complaint_first_response_hours), settings.complaint_resolution_days
     )
@@ -298,11 +303,15 @@ def _clean_text(value: str, name: str, limit: int, errors: list[FieldError], *, 
     characters other than line breaks and tabs are refused, as they have no place in a complaint."""
     text = value.replace("\r\n", "\n").strip()
     if required and not text:
-        errors.append(FieldError(name, "is empty"))
+        errors.append(FieldError(name, N_("is empty")))
     elif len(text) > limit:
-        errors.append(FieldError(name, f"is {len(text)} characters long; at most {limit}"))
+        errors.append(
+            FieldError(
+                name, Message("is {length} characters long; at most {limit}", length=len(text), limit=limit)
+            )
+        )
     elif _CONTROL.search(text):
-        errors.append(FieldError(name, "contains control characters"))
+        errors.append(FieldError(name, N_("contains control characters")))
     return text
 
 
@@ -333,26 +342,40 @@ def open_complaint(
     rules = rules or default_rules()
     errors: list[FieldError] = []
     if channel not in CHANNELS:
-        errors.append(FieldError("channel", f"{channel!r} is not one of {', '.join(CHANNELS)}"))
+        errors.append(
+            FieldError(
+                "channel",
+                Message("{value!r} is not one of {choices}", value=channel, choices=", ".join(CHANNELS)),
+            )
+        )
     caller_value = re.sub(r"[ \-().]", "", caller or "")
     if caller_value and not _PHONE.fullmatch(caller_value):
         if channel == "phone":
             caller_value = ""  # a hidden or garbled caller id must not cost the caller their complaint
         else:
-            errors.append(FieldError("caller", "not a phone number (digits, optionally a leading +)"))
+            errors.append(FieldError("caller", N_("not a phone number (digits, optionally a leading +)")))
     if category not in rules.categories:
-        errors.append(FieldError("category", f"{category!r} is not one of {', '.join(rules.categories)}"))
+        errors.append(
+            FieldError(
+                "category",
+                Message(
+                    "{value!r} is not one of {choices}", value=category, choices=", ".join(rules.categories)
+                ),
+            )
+        )
     body = _clean_text(text or "", "text", MAX_TEXT, errors, required=channel != "phone")
     if channel == "phone" and not (recording or "").strip():
-        errors.append(FieldError("recording", "a phone complaint needs its recording"))
+        errors.append(FieldError("recording", N_("a phone complaint needs its recording")))
     if recording is not None and (len(recording) > MAX_RECORDING_PATH or _CONTROL.search(recording)):
-        errors.append(FieldError("recording", "not a usable file path"))
+        errors.append(FieldError("recording", N_("not a usable file path")))
     zone, desk = rules.zone, ""
     facility_code = (facility or "").strip() or None
     if facility_code is not None:
         place = store.facility_place(session, facility_code)
         if place is None:
-            errors.append(FieldError("facility", f"unknown facility {facility_code!r}"))
+            errors.append(
+                FieldError("facility", Message("unknown facility {facility!r}", facility=facility_code))
+            )
         else:
             zone, desk = place
     if errors:
@@ -411,7 +434,7 @@ def _find(session: Session, number: str) -> ComplaintRow:
         raise InputError.one("number", problem)
     row = store.by_number(session, value)
     if row is None:
-        raise NotFound(f"no complaint has the number {value}")
+        raise NotFound(Message("no complaint has the number {number}", number=value))
     return row
 
 
@@ -439,10 +462,10 @@ def change_status(
         errors.append(FieldError("status", problem))
     body = _clean_text(note or "", "note", MAX_NOTE, errors, required=True)
     if not officer.strip():
-        errors.append(FieldError("officer", "is empty"))
+        errors.append(FieldError("officer", N_("is empty")))
     at = store.utc_naive(now)
     if at < row.status_at:
-        errors.append(FieldError("now", "is before the complaint's last change"))
+        errors.append(FieldError("now", N_("is before the complaint's last change")))
     if errors:
         raise InputError(errors)
     before = {"status": row.status, "text_public": row.text_public}
@@ -495,7 +518,7 @@ def assign_facility(
     row = _find(session, number)
     place = store.facility_place(session, facility)
     if place is None:
-        raise InputError.one("facility", f"unknown facility {facility!r}")
+        raise InputError.one("facility", Message("unknown facility {facility!r}", facility=facility))
     if row.status in CLOSED:
         raise InputError.one(
             "status", f"the complaint is {row.status}: a closed complaint keeps its facility"
@@ -551,11 +574,25 @@ def list_complaints(
     errors = []
     if filters.status and filters.status not in lifecycle.STATUSES:
         errors.append(
-            FieldError("status", f"{filters.status!r} is not one of {', '.join(lifecycle.STATUSES)}")
+            FieldError(
+                "status",
+                Message(
+                    "{value!r} is not one of {choices}",
+                    value=filters.status,
+                    choices=", ".join(lifecycle.STATUSES),
+                ),
+            )
         )
     if filters.category and filters.category not in rules.categories:
         errors.append(
-            FieldError("category", f"{filters.category!r} is not one of {', '.join(rules.categories)}")
+            FieldError(
+                "category",
+                Message(
+                    "{value!r} is not one of {choices}",
+                    value=filters.category,
+                    choices=", ".join(rules.categories),
+                ),
+            )
         )
     if errors:
         raise InputError(errors)

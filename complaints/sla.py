@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from kernel.messages import Message
+
 DEFAULT_FIRST_RESPONSE = timedelta(hours=8)
 DEFAULT_RESOLUTION_DAYS = 5
 DEFAULT_WARN_BEFORE = timedelta(hours=2)
@@ -50,18 +52,29 @@ def parse_overrides(items: Iterable[str], categories: Iterable[str]) -> dict[str
     for item in items:
         parts = [p.strip() for p in item.split(":")]
         if len(parts) != 3:
-            raise ValueError(f"complaint_sla item {item!r}: expected category:hours:working_days")
+            raise ValueError(
+                Message("complaint_sla item {item!r}: expected category:hours:working_days", item=item)
+            )
         category, hours, days = parts
         if category not in known:
-            raise ValueError(f"complaint_sla item {item!r}: unknown category {category!r}")
+            raise ValueError(
+                Message(
+                    "complaint_sla item {item!r}: unknown category {category!r}", item=item, category=category
+                )
+            )
         try:
             first, resolution = float(hours), int(days)
         except ValueError:
-            raise ValueError(f"complaint_sla item {item!r}: hours and working days must be numbers") from None
+            raise ValueError(
+                Message("complaint_sla item {item!r}: hours and working days must be numbers", item=item)
+            ) from None
         if not 0 < first <= 24 * 30 or not 1 <= resolution <= MAX_RESOLUTION_DAYS:
             raise ValueError(
-                f"complaint_sla item {item!r}: hours must be in (0, 720], "
-                f"working days in 1..{MAX_RESOLUTION_DAYS}"
+                Message(
+                    "complaint_sla item {item!r}: hours must be in (0, 720], working days in 1..{most}",
+                    item=item,
+                    most=MAX_RESOLUTION_DAYS,
+                )
             )
         found[category] = SlaPolicy(timedelta(hours=first), resolution)
     return found

@@ -31,6 +31,7 @@ from geo.facilities import Facility
 from geo.store import load_facilities
 from kernel.dataerrors import DataError, RowError
 from kernel.db import make_engine
+from kernel.messages import Message
 from kernel.settings import Settings, SettingsError
 
 DESK_KINDS = ("dispatch", "consultation", "complaints")
@@ -82,13 +83,22 @@ def parse_desks_csv(text: str, source: str, facilities: Iterable[Facility]) -> D
     unknown = [h for h in header if h not in COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
         problem = (
-            f"missing column(s) {', '.join(missing)}"
+            Message("missing column(s) {columns}", columns=", ".join(missing))
             if missing
-            else f"unknown column(s) {', '.join(unknown)}"
+            else Message("unknown column(s) {columns}", columns=", ".join(unknown))
             if unknown
-            else "a column is named twice"
+            else Message("a column is named twice")
         )
-        raise DataError([RowError(source, 1, None, f"{problem}; expected {','.join(COLUMNS)}")])
+        raise DataError(
+            [
+                RowError(
+                    source,
+                    1,
+                    None,
+                    Message("{problem}; expected {columns}", problem=problem, columns=",".join(COLUMNS)),
+                )
+            ]
+        )
     reader.fieldnames = header
     seen: set[str] = set()
     configured: dict[str, Desk] = {}
@@ -98,18 +108,28 @@ def parse_desks_csv(text: str, source: str, facilities: Iterable[Facility]) -> D
         problems: list[tuple[str, str]] = []
         facility = by_code.get(code)
         if facility is None:
-            problems.append(("desk", f"no facility {code!r}"))
+            problems.append(("desk", Message("no facility {code!r}", code=code)))
         elif not is_desk(facility):
-            problems.append(("desk", f"{code} is a {facility.kind}, not a desk ({DESK_KINDS_TEXT})"))
+            problems.append(
+                (
+                    "desk",
+                    Message(
+                        "{code} is a {kind}, not a desk ({kinds})",
+                        code=code,
+                        kind=facility.kind,
+                        kinds=DESK_KINDS_TEXT,
+                    ),
+                )
+            )
         if code in seen:
-            problems.append(("desk", f"{code} is configured twice"))
+            problems.append(("desk", Message("{code} is configured twice", code=code)))
         seen.add(code)
         overflow = tuple(c.strip() for c in get.get("overflow", "").split("|") if c.strip())
         for other in overflow:
             if other not in desks:
-                problems.append(("overflow", f"{other!r} is not a desk"))
+                problems.append(("overflow", Message("{code!r} is not a desk", code=other)))
         if code in overflow or len(set(overflow)) != len(overflow):
-            problems.append(("overflow", f"{code}'s chain names a desk twice or itself"))
+            problems.append(("overflow", Message("{code}'s chain names a desk twice or itself", code=code)))
         wait_text = get.get("max_wait_s", "")
         wait = DEFAULT_MAX_WAIT_S
         if wait_text:
@@ -118,7 +138,17 @@ def parse_desks_csv(text: str, source: str, facilities: Iterable[Facility]) -> D
             except ValueError:
                 wait = -1
             if not MIN_WAIT_S <= wait <= MAX_WAIT_S:
-                problems.append(("max_wait_s", f"{wait_text!r} is not {MIN_WAIT_S}-{MAX_WAIT_S} seconds"))
+                problems.append(
+                    (
+                        "max_wait_s",
+                        Message(
+                            "{value!r} is not {least}-{most} seconds",
+                            value=wait_text,
+                            least=MIN_WAIT_S,
+                            most=MAX_WAIT_S,
+                        ),
+                    )
+                )
         errors += [RowError(source, line, field, message) for field, message in problems]
         if not problems and facility is not None:
             configured[code] = Desk(code, facility.name, facility.kind, overflow, wait)
@@ -139,7 +169,14 @@ def _cycles(desks: Mapping[str, Desk], source: str) -> list[RowError]:
         while stack:
             nxt = stack.pop()
             if nxt == code:
-                errors.append(RowError(source, 0, "overflow", f"overflow cycle: {code} leads back to itself"))
+                errors.append(
+                    RowError(
+                        source,
+                        0,
+                        "overflow",
+                        Message("overflow cycle: {code} leads back to itself", code=code),
+                    )
+                )
                 break
             if nxt in seen:
                 continue
@@ -155,7 +192,9 @@ def load_desks(facilities: Sequence[Facility], path: Path | None) -> DeskTable:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError([RowError(str(path), 0, None, f"cannot read: {exc}")]) from exc
+        raise DataError(
+            [RowError(str(path), 0, None, Message("cannot read: {error}", error=str(exc)))]
+        ) from exc
     return parse_desks_csv(text, str(path), facilities)
 
 
@@ -177,8 +216,11 @@ def complaint_desk(settings: Settings, desks: DeskTable) -> str:
     if settings.complaint_desk:
         if settings.complaint_desk not in desks.desks:
             raise SettingsError(
-                f"setting 'complaint_desk': {settings.complaint_desk!r} is not a desk; desks: "
-                f"{', '.join(sorted(desks.desks)) or 'none'}"
+                Message(
+                    "setting 'complaint_desk': {desk!r} is not a desk; desks: {desks}",
+                    desk=settings.complaint_desk,
+                    desks=", ".join(sorted(desks.desks)) or "none",
+                )
             )
         return settings.complaint_desk
     officers = desks.of_kind("complaints")
@@ -191,8 +233,13 @@ def default_desk(settings: Settings, desks: DeskTable) -> str:
     if settings.default_desk:
         if settings.default_desk not in desks.desks:
             raise SettingsError(
-                f"setting 'default_desk': {settings.default_desk!r} is not a desk (a facility of kind "
-                f"{DESK_KINDS_TEXT}); desks: {', '.join(sorted(desks.desks)) or 'none'}"
+                Message(
+                    "setting 'default_desk': {desk!r} is not a desk (a facility of kind {kinds}); "
+                    "desks: {desks}",
+                    desk=settings.default_desk,
+                    kinds=DESK_KINDS_TEXT,
+                    desks=", ".join(sorted(desks.desks)) or "none",
+                )
             )
         return settings.default_desk
     dispatch = desks.of_kind("dispatch")

@@ -17,6 +17,7 @@ from geo.importers import ImportRejected, ImportResult
 from geo.progress import ImportReport, QuietReport
 from geo.store import read_facilities
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_, Message
 from kernel.revisions import DESKS, bump_data_revision
 
 
@@ -26,12 +27,14 @@ def import_desks(
     """`desk,overflow,max_wait_s` → the overflow table. `skip_bad` is refused: see the module's doc."""
     source = str(path)
     if skip_bad:
-        raise ImportRejected([RowError(source, 0, None, "desks are imported whole or not at all")], 0)
+        raise ImportRejected([RowError(source, 0, None, N_("desks are imported whole or not at all"))], 0)
     report = report or QuietReport()
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportRejected([RowError(source, 0, None, f"cannot read: {exc}")], 0) from exc
+        raise ImportRejected(
+            [RowError(source, 0, None, Message("cannot read: {error}", error=str(exc)))], 0
+        ) from exc
     with Session(engine) as session, session.begin():
         try:
             table = parse_desks_csv(text, source, read_facilities(session))

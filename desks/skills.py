@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from desks.model import StaffSkills
 from desks.topics import ALL_SKILLS, BY_CODE, format_skills, parse_skills, uncovered_topics
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import Message
 from shifts.model import Staff
 
 log = logging.getLogger("siaga.desks")
@@ -48,7 +49,16 @@ def skills_from_staff_csv(path: Path) -> dict[str, frozenset[str]]:
                 found[row["staff_id"]] = parse_skills(text)
             except ValueError as exc:
                 errors.append(
-                    RowError(str(path), reader.line_num, SKILLS_COLUMN, f"{row['staff_id']}: {exc}")
+                    RowError(
+                        str(path),
+                        reader.line_num,
+                        SKILLS_COLUMN,
+                        Message(
+                            "{staff}: {problem}",
+                            staff=row["staff_id"],
+                            problem=exc.args[0] if exc.args else str(exc),
+                        ),
+                    )
                 )
     if errors:
         raise DataError(errors)

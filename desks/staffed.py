@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import Message
 from shifts.model import Assignment, Staff
 
 
@@ -30,9 +31,13 @@ def unstaffed_desks(
             source,
             0,
             "desk",
-            f"desk {code} ({kind}) has nobody on its roster: no staff member belongs to it and no duty is "
-            "assigned there, so its queue could never be answered; roster its staff (staff.csv / "
-            "`siaga roster import`) or make the facility another kind",
+            Message(
+                "desk {desk} ({kind}) has nobody on its roster: no staff member belongs to it and no duty is "
+                "assigned there, so its queue could never be answered; roster its staff (staff.csv / "
+                "`siaga roster import`) or make the facility another kind",
+                desk=code,
+                kind=kind,
+            ),
         )
         for code, kind in sorted(desks.items())
         if code not in staffed

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from kernel.dataerrors import RowError
+from kernel.messages import Message
 
 SEPARATOR = "--"  # between a desk's code and a topic in a topic queue's name
 
@@ -70,8 +71,11 @@ def parse_skills(text: str) -> frozenset[str]:
     unknown = sorted({c for c in codes if c not in BY_CODE})
     if unknown:
         raise ValueError(
-            f"unknown skill(s) {', '.join(repr(u) for u in unknown)}; topics are "
-            f"{', '.join(t.code for t in TOPICS)} (empty: all)"
+            Message(
+                "unknown skill(s) {skills}; topics are {topics} (empty: all)",
+                skills=", ".join(repr(u) for u in unknown),
+                topics=", ".join(t.code for t in TOPICS),
+            )
         )
     return frozenset(codes)
 
@@ -107,8 +111,14 @@ def uncovered_topics(
                         source,
                         0,
                         "skills",
-                        f"desk {desk}: no staff member has the skill {topic.code!r} (menu {topic.digit}: "
-                        f"{topic.label}); give it to someone, or leave someone's skills empty (all)",
+                        Message(
+                            "desk {desk}: no staff member has the skill {skill!r} (menu {digit}: {topic}); "
+                            "give it to someone, or leave someone's skills empty (all)",
+                            desk=desk,
+                            skill=topic.code,
+                            digit=topic.digit,
+                            topic=topic.label,
+                        ),
                     )
                 )
     return errors

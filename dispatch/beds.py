@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from dispatch.csvfile import exact_rows
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_, Message
 
 BED_CLASSES = ("igd", "icu", "picu", "nicu", "ponek", "isolation", "ward")
 COLUMNS = ("hospital", "bed_class", "total", "occupied", "waiting", "updated_at")
@@ -46,38 +47,49 @@ def count_problems(total: int, occupied: int, waiting: int) -> list[tuple[str, s
     problems = []
     for name, value in (("total", total), ("occupied", occupied), ("waiting", waiting)):
         if value < 0:
-            problems.append((name, f"{value} is negative"))
+            problems.append((name, Message("{value} is negative", value=value)))
         elif value > MAX_BEDS:
-            problems.append((name, f"{value} is more than {MAX_BEDS:,}"))
+            problems.append((name, Message("{value} is more than {most}", value=value, most=f"{MAX_BEDS:,}")))
     if occupied > total >= 0:
-        problems.append(("occupied", f"{occupied} occupied is more than the {total} beds in total"))
+        problems.append(
+            (
+                "occupied",
+                Message(
+                    "{occupied} occupied is more than the {total} beds in total",
+                    occupied=occupied,
+                    total=total,
+                ),
+            )
+        )
     return problems
 
 
 def time_problem(value: datetime, now: datetime) -> str | None:
     if value.tzinfo is None:
-        return f"{value.isoformat()} has no UTC offset (write e.g. 2026-11-30T14:05+07:00)"
+        return Message("{time} has no UTC offset (write e.g. 2026-11-30T14:05+07:00)", time=value.isoformat())
     if value > now + CLOCK_SKEW:
         ours = now.astimezone(value.tzinfo).isoformat(timespec="minutes")
-        return f"{value.isoformat()} is in the future (it is {ours} now)"
+        return Message("{time} is in the future (it is {now} now)", time=value.isoformat(), now=ours)
     return None
 
 
 def parse_updated_at(raw: str, now: datetime) -> tuple[datetime | None, str | None]:
     """The time, or why it cannot be used (no offset, not ISO 8601, in the future)."""
     if not raw:
-        return None, "missing"
+        return None, N_("missing")
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        return None, f"{raw!r} is not an ISO 8601 time with offset (e.g. 2026-11-30T14:05+07:00)"
+        return None, Message(
+            "{raw!r} is not an ISO 8601 time with offset (e.g. 2026-11-30T14:05+07:00)", raw=raw
+        )
     problem = time_problem(value, now)
     return (None, problem) if problem else (value, None)
 
 
 def bed_class_problem(bed_class: str) -> str | None:
     if bed_class not in BED_CLASSES:
-        return f"{bed_class!r} is not one of {', '.join(BED_CLASSES)}"
+        return Message("{value!r} is not one of {choices}", value=bed_class, choices=", ".join(BED_CLASSES))
     return None
 
 
@@ -98,14 +110,25 @@ def parse_beds_csv(text: str, source: str, hospitals: Mapping[str, str], now: da
 
         kind = hospitals.get(hospital)
         if kind is None:
-            bad("hospital", f"unknown facility {hospital!r}" if hospital else "missing")
+            bad(
+                "hospital",
+                Message("unknown facility {facility!r}", facility=hospital) if hospital else N_("missing"),
+            )
         elif kind != HOSPITAL_KIND:
-            bad("hospital", f"{hospital} is a {kind}, not a hospital")
+            bad("hospital", Message("{facility} is a {kind}, not a hospital", facility=hospital, kind=kind))
         problem = bed_class_problem(bed_class)
         if problem:
             bad("bed_class", problem)
         elif (hospital, bed_class) in seen:
-            bad("bed_class", f"{hospital} {bed_class} is already on line {seen[(hospital, bed_class)]}")
+            bad(
+                "bed_class",
+                Message(
+                    "{hospital} {bed_class} is already on line {line}",
+                    hospital=hospital,
+                    bed_class=bed_class,
+                    line=seen[(hospital, bed_class)],
+                ),
+            )
         else:
             seen[(hospital, bed_class)] = line
         counts: dict[str, int] = {}
@@ -113,7 +136,7 @@ def parse_beds_csv(text: str, source: str, hospitals: Mapping[str, str], now: da
             try:
                 counts[name] = int(raw)
             except ValueError:
-                bad(name, f"{raw!r} is not a whole number" if raw else "missing")
+                bad(name, Message("{raw!r} is not a whole number", raw=raw) if raw else N_("missing"))
         if len(counts) == 3:
             for name, message in count_problems(counts["total"], counts["occupied"], counts["waiting"]):
                 bad(name, message)
@@ -129,7 +152,7 @@ def parse_beds_csv(text: str, source: str, hospitals: Mapping[str, str], now: da
     if errors:
         raise DataError(errors)
     if not reports:
-        raise DataError([RowError(source, 0, None, "no bed counts in the file")])
+        raise DataError([RowError(source, 0, None, N_("no bed counts in the file"))])
     return reports
 
 

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator, Sequence
 
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import Message
 
 
 def exact_rows(
@@ -21,7 +22,9 @@ def exact_rows(
     try:
         found = [c.strip() for c in next(reader, [])]
     except csv.Error as exc:
-        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
+        raise DataError(
+            [RowError(source, 1, None, Message("not readable CSV: {error}", error=str(exc)))]
+        ) from exc
     if sorted(found) != sorted(columns):
         raise DataError(
             [
@@ -29,7 +32,11 @@ def exact_rows(
                     source,
                     1,
                     None,
-                    f"columns must be exactly {','.join(columns)} (found {','.join(found)})",
+                    Message(
+                        "columns must be exactly {columns} (found {found})",
+                        columns=",".join(columns),
+                        found=",".join(found),
+                    ),
                 )
             ]
         )
@@ -40,13 +47,20 @@ def exact_rows(
         except StopIteration:
             return
         except csv.Error as exc:
-            errors.append(RowError(source, reader.line_num, None, f"not readable CSV: {exc}"))
+            errors.append(
+                RowError(source, reader.line_num, None, Message("not readable CSV: {error}", error=str(exc)))
+            )
             return
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(found):
             errors.append(
-                RowError(source, reader.line_num, None, f"{len(row)} fields, expected {len(found)}")
+                RowError(
+                    source,
+                    reader.line_num,
+                    None,
+                    Message("{count} fields, expected {expected}", count=len(row), expected=len(found)),
+                )
             )
             continue
         yield reader.line_num, [row[i].strip() for i in where]

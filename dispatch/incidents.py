@@ -21,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kernel.dataerrors import FieldError
+from kernel.messages import N_, Message
 from shifts.templates import DEFAULT_SHIFTS
 
 PRIORITIES = ("merah", "kuning", "hijau")
@@ -186,17 +187,19 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
 
 def category_problem(category: str, categories: Sequence[str]) -> str | None:
     if category not in categories:
-        return f"{category!r} is not one of {', '.join(categories)}"
+        return Message("{value!r} is not one of {choices}", value=category, choices=", ".join(categories))
     return None
 
 
 def categories_problem(categories: Sequence[str]) -> str | None:
     """The setting itself: codes a person can type and the announcement can say."""
     if not categories:
-        return "incident_categories is empty"
+        return N_("incident_categories is empty")
     bad = [c for c in categories if not _CATEGORY.match(c)]
     if bad:
-        return f"incident_categories: {', '.join(map(repr, bad))} are not codes (a-z, 0-9, _)"
+        return Message(
+            "incident_categories: {codes} are not codes (a-z, 0-9, _)", codes=", ".join(map(repr, bad))
+        )
     return None
 
 
@@ -204,21 +207,23 @@ def parse_priority(raw: str) -> tuple[str | None, str | None]:
     """(priority, problem): `merah`/`kuning`/`hijau`, or 1/2/3 for the same."""
     value = _PRIORITY_DIGITS.get(raw.strip(), raw.strip().lower())
     if value not in PRIORITIES:
-        return None, f"{raw!r} is not one of {', '.join(PRIORITIES)} (or 1, 2, 3)"
+        return None, Message(
+            "{value!r} is not one of {choices} (or 1, 2, 3)", value=raw, choices=", ".join(PRIORITIES)
+        )
     return value, None
 
 
 def text_problem(value: str, limit: int) -> str | None:
     if len(value) > limit:
-        return f"longer than {limit} characters"
+        return Message("longer than {limit} characters", limit=limit)
     if _CONTROL.search(value):
-        return "control characters"
+        return N_("control characters")
     return None
 
 
 def caller_problem(caller: str) -> str | None:
     if not _CALLER.match(caller):
-        return f"{caller!r} is not a phone number (digits, optionally a leading +)"
+        return Message("{caller!r} is not a phone number (digits, optionally a leading +)", caller=caller)
     return None
 
 
@@ -226,12 +231,12 @@ def point_problems(lat: float | None, lon: float | None) -> list[FieldError]:
     if lat is None and lon is None:
         return []
     if lat is None or lon is None:
-        return [FieldError("lat" if lat is None else "lon", "give both lat and lon, or neither")]
+        return [FieldError("lat" if lat is None else "lon", N_("give both lat and lon, or neither"))]
     errors = []
     if not (math.isfinite(lat) and -90 <= lat <= 90):
-        errors.append(FieldError("lat", f"{lat} is not a latitude"))
+        errors.append(FieldError("lat", Message("{lat} is not a latitude", lat=lat)))
     if not (math.isfinite(lon) and -180 <= lon <= 180):
-        errors.append(FieldError("lon", f"{lon} is not a longitude"))
+        errors.append(FieldError("lon", Message("{lon} is not a longitude", lon=lon)))
     return errors
 
 

@@ -19,12 +19,18 @@ from zoneinfo import ZoneInfo
 
 from dispatch.beds import HOSPITAL_KIND, BedReport
 from dispatch.travel import TravelTimes
-from dispatch.units import AVAILABLE, OUT_OF_SERVICE, CrewDuty, Unit, crew_states
+from dispatch.units import AVAILABLE, NOT_IN_SERVICE, OUT_OF_SERVICE, CrewDuty, Unit, crew_states
 from geo.distance import ellipsoid_m
 from geo.facilities import Facility
+from kernel.messages import Message
 from kernel.settings import Settings
 
 NEEDS = ("emergency", "transport")
+# Reasons a unit or hospital is passed over, built once (a recommendation is made on every screen-pop).
+_OUT_OF_SERVICE = Message("out of service")
+_NO_BED_CLASS = Message("no such bed class")
+_STALE = Message("stale")
+_FULL = Message("full")
 
 
 @dataclass(frozen=True)
@@ -107,13 +113,13 @@ class Recommendation:
 def unit_skip_reason(unit: Unit, need: str, status: str, crew_problem: str | None) -> str | None:
     """The first reason this unit cannot be sent (None: send it)."""
     if unit.kind != need:
-        return f"{unit.kind} unit, not {need}"
+        return Message("{kind} unit, not {need}", kind=unit.kind, need=need)
     if status == OUT_OF_SERVICE:
-        return "out of service"
+        return _OUT_OF_SERVICE
     if crew_problem is not None:
         return crew_problem
     if status != AVAILABLE:
-        return f"busy ({status})"
+        return Message("busy ({status})", status=status)
     return None
 
 
@@ -135,7 +141,7 @@ def recommend(
     if now.tzinfo is None:
         raise ValueError("recommend needs a timezone-aware time")
     if need not in NEEDS:
-        raise ValueError(f"need {need!r} is not one of {', '.join(NEEDS)}")
+        raise ValueError(Message("need {need!r} is not one of {needs}", need=need, needs=", ".join(NEEDS)))
     now = now.astimezone(UTC)
     crews = crew_states(now, duties)
 
@@ -145,7 +151,11 @@ def recommend(
     for unit in units:
         base = facilities.get(unit.base_facility)
         if base is None:
-            unplaced.append(UnitSkip(unit.code, f"base facility {unit.base_facility} is not stored"))
+            unplaced.append(
+                UnitSkip(
+                    unit.code, Message("base facility {facility} is not stored", facility=unit.base_facility)
+                )
+            )
             continue
         placed.append((ellipsoid_m(base.lat, base.lon, lat, lon), unit, base))
     placed.sort(key=lambda p: (p[0], p[1].code))
@@ -155,7 +165,7 @@ def recommend(
             break
         crew = crews.get(unit.code)
         reason = unit_skip_reason(
-            unit, need, statuses.get(unit.code, AVAILABLE), crew.problem if crew else "not in service"
+            unit, need, statuses.get(unit.code, AVAILABLE), crew.problem if crew else NOT_IN_SERVICE
         )
         if reason is None:
             chosen.append((distance, unit, base))
@@ -194,11 +204,11 @@ def _hospitals(
             break
         report = reports.get(code)
         if report is None:
-            skipped.append(HospitalSkip(code, "no such bed class"))
+            skipped.append(HospitalSkip(code, _NO_BED_CLASS))
         elif report.stale(now, settings.stale_after):
-            skipped.append(HospitalSkip(code, "stale"))
+            skipped.append(HospitalSkip(code, _STALE))
         elif report.free == 0:
-            skipped.append(HospitalSkip(code, "full"))
+            skipped.append(HospitalSkip(code, _FULL))
         else:
             local = report.updated_at.astimezone(ZoneInfo(facility.timezone))
             chosen.append(

@@ -36,7 +36,7 @@ from dispatch.recommend import (
 )
 from dispatch.store import crew_duties, read_beds, read_units, statuses
 from dispatch.travel import TravelTimes
-from dispatch.units import AVAILABLE, CrewDuty, Unit, crew_states
+from dispatch.units import AVAILABLE, NOT_IN_SERVICE, CrewDuty, Unit, crew_states
 from geo.distance import ellipsoid_m
 from geo.facilities import Facility
 from geo.store import read_facilities
@@ -107,10 +107,7 @@ class Ready:
             status = snap.statuses.get(unit.code, AVAILABLE)
             if base is None:
                 continue
-            if (
-                unit_skip_reason(unit, "emergency", status, crew.problem if crew else "not in service")
-                is None
-            ):
+            if unit_skip_reason(unit, "emergency", status, crew.problem if crew else NOT_IN_SERVICE) is None:
                 units.append((unit, base))
         reports = {b.hospital: b for b in snap.beds if b.bed_class == bed_class}
         hospitals = [

@@ -42,12 +42,13 @@ from dispatch.transitions import (
     transition_problem,
 )
 from dispatch.travel import TravelTimes
-from dispatch.units import AVAILABLE, OUT_OF_SERVICE, crew_states
+from dispatch.units import AVAILABLE, NOT_IN_SERVICE, OUT_OF_SERVICE, crew_states
 from geo.areas import AreaIndex
 from geo.model import FacilityRow
 from geo.store import read_facilities
 from kernel import audit
 from kernel.dataerrors import FieldError, InputError, NotFound
+from kernel.messages import N_, Message
 from routing.records.model import CallRecord
 from shifts.store import utc_naive
 
@@ -101,7 +102,7 @@ def set_unit_status(
     now = _need_aware(now)
     row = session.get(UnitRow, unit)
     if row is None:
-        raise InputError.one("unit", f"unknown unit {unit!r}")
+        raise InputError.one("unit", Message("unknown unit {unit!r}", unit=unit))
     previous = statuses(session).get(unit, AVAILABLE)
     problem = transition_problem(previous, status, source)
     if problem:
@@ -208,14 +209,14 @@ def _zone(session: Session, kabupaten: str | None) -> str:
 def _incident_id(incident: str | int) -> int:
     text = str(incident).strip().lstrip("#")
     if not text.isdigit() or len(text) > 12:
-        raise InputError.one("incident", f"{incident!r} is not an incident number")
+        raise InputError.one("incident", Message("{incident!r} is not an incident number", incident=incident))
     return int(text)
 
 
 def _row(session: Session, incident: str | int) -> IncidentRow:
     row = session.get(IncidentRow, _incident_id(incident))
     if row is None:
-        raise NotFound(f"no incident {incident}")
+        raise NotFound(Message("no incident {incident}", incident=incident))
     return row
 
 
@@ -260,19 +261,27 @@ def open_incident(
         if record is None:
             errors.append(
                 FieldError(
-                    "call_id", f"no call record {call_id!r} (a new call's record arrives within seconds)"
+                    "call_id",
+                    Message(
+                        "no call record {call!r} (a new call's record arrives within seconds)", call=call_id
+                    ),
                 )
             )
         else:
             taken = session.scalar(select(IncidentRow.id).where(IncidentRow.call_id == call_id))
             if taken is not None:
-                errors.append(FieldError("call_id", f"call {call_id} already has incident {taken}"))
+                errors.append(
+                    FieldError(
+                        "call_id",
+                        Message("call {call} already has incident {incident}", call=call_id, incident=taken),
+                    )
+                )
     if caller is not None:
         problem = caller_problem(caller)
         if problem:
             errors.append(FieldError("caller", problem))
     if call_id is None and caller is None and lat is None:
-        errors.append(FieldError("call_id", "give the call's id, or the caller's number and location"))
+        errors.append(FieldError("call_id", N_("give the call's id, or the caller's number and location")))
     if errors:
         raise InputError(errors)
 
@@ -345,7 +354,7 @@ def update_incident(
         if problem:
             errors.append(FieldError(field, problem))
     if lat is None and address is None and notes is None:
-        errors.append(FieldError("request", "nothing to change: give lat/lon, address or notes"))
+        errors.append(FieldError("request", N_("nothing to change: give lat/lon, address or notes")))
     if errors:
         raise InputError(errors)
     before = {"lat": row.lat, "lon": row.lon, "address": row.address, "notes": row.notes}
@@ -369,7 +378,7 @@ def close_incident(
     now = _need_aware(now)
     row = _row(session, incident)
     if row.closed_utc is not None:
-        raise InputError.one("incident", f"incident {row.id} is already closed")
+        raise InputError.one("incident", Message("incident {incident} is already closed", incident=row.id))
     problem = text_problem(reason, MAX_ADDRESS)
     if problem:
         raise InputError.one("reason", problem)
@@ -380,7 +389,12 @@ def close_incident(
     ).all()
     if busy:
         raise InputError.one(
-            "incident", f"unit(s) {', '.join(busy)} still on incident {row.id}: they close it as they report"
+            "incident",
+            Message(
+                "unit(s) {units} still on incident {incident}: they close it as they report",
+                units=", ".join(busy),
+                incident=row.id,
+            ),
         )
     row.closed_utc = utc_naive(now)
     row.close_reason = reason or "closed by hand"
@@ -397,19 +411,26 @@ def dispatch_unit(session: Session, *, incident: str, unit: str, actor: str, now
     now = _need_aware(now)
     row = _row(session, incident)
     if row.closed_utc is not None:
-        raise InputError.one("incident", f"incident {row.id} is closed")
+        raise InputError.one("incident", Message("incident {incident} is closed", incident=row.id))
     unit_row = session.get(UnitRow, unit)
     if unit_row is None:
-        raise InputError.one("unit", f"unknown unit {unit!r}")
+        raise InputError.one("unit", Message("unknown unit {unit!r}", unit=unit))
     status = statuses(session).get(unit, AVAILABLE)
     if status == OUT_OF_SERVICE:
-        raise InputError.one("unit", f"unit {unit} is out of service")
+        raise InputError.one("unit", Message("unit {unit} is out of service", unit=unit))
     crew = crew_states(now, crew_duties(session, now)).get(unit)
-    problem = crew.problem if crew is not None else "not in service"
+    problem = crew.problem if crew is not None else NOT_IN_SERVICE
     if problem is not None:
-        raise InputError.one("unit", f"unit {unit} cannot go: {problem} (no driver and medic on duty on it)")
+        raise InputError.one(
+            "unit",
+            Message(
+                "unit {unit} cannot go: {problem} (no driver and medic on duty on it)",
+                unit=unit,
+                problem=problem,
+            ),
+        )
     if status != AVAILABLE:
-        raise InputError.one("unit", f"unit {unit} is busy ({status})")
+        raise InputError.one("unit", Message("unit {unit} is busy ({status})", unit=unit, status=status))
     set_unit_status(session, unit=unit, status=DISPATCHED, source="dispatch", actor=actor, now=now)
     run = IncidentDispatchRow(incident_id=row.id, unit=unit, actor=actor[:100], dispatched_utc=utc_naive(now))
     session.add(run)

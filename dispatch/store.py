@@ -22,6 +22,7 @@ from dispatch.units import CrewDuty, Unit, parse_units_csv
 from geo.importers import ImportRejected, ImportResult
 from geo.model import FacilityRow
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import Message
 from shifts.model import Assignment
 from shifts.store import load_roster, utc_naive
 
@@ -40,7 +41,9 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ImportRejected([RowError(str(path), 0, None, f"cannot read: {exc}")], 0) from exc
+        raise ImportRejected(
+            [RowError(str(path), 0, None, Message("cannot read: {error}", error=str(exc)))], 0
+        ) from exc
 
 
 def facility_kinds(session: Session) -> dict[str, str]:
@@ -246,9 +249,11 @@ def add_token(session: Session, hospital: str, by: str, now: datetime) -> tuple[
     """A new token that may write `hospital`'s beds: (id, token). The token is returned once, never stored."""
     kind = facility_kinds(session).get(hospital)
     if kind is None:
-        raise DispatchError(f"hospital: unknown facility {hospital!r}")
+        raise DispatchError(Message("hospital: unknown facility {facility!r}", facility=hospital))
     if kind != "hospital":
-        raise DispatchError(f"hospital: {hospital} is a {kind}, not a hospital")
+        raise DispatchError(
+            Message("hospital: {facility} is a {kind}, not a hospital", facility=hospital, kind=kind)
+        )
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = BedToken(
         hospital=hospital, token_sha256=token_digest(token), created_utc=utc_naive(now), created_by=by[:100]
@@ -292,5 +297,5 @@ def list_tokens(session: Session) -> list[TokenView]:
 def revoke_token(session: Session, token_id: int) -> None:
     row = session.get(BedToken, token_id)
     if row is None:
-        raise DispatchError(f"token: no token {token_id}")
+        raise DispatchError(Message("token: no token {token}", token=token_id))
     row.revoked = True

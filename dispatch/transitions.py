@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dispatch.units import AVAILABLE, OUT_OF_SERVICE, STATUSES
 from kernel.catalogue import UNIT_STATUS_KEYS
+from kernel.messages import N_, Message
 
 DISPATCHED = "dispatched"
 EN_ROUTE = "en_route"
@@ -42,26 +43,32 @@ STATUS_DIGITS: dict[str, str] = UNIT_STATUS_KEYS
 def transition_problem(previous: str, status: str, source: str) -> str | None:
     """Why `status` may not follow `previous` when reported through `source` (None: allowed)."""
     if status not in STATUSES:
-        return f"{status!r} is not one of {', '.join(STATUSES)}"
+        return Message("{value!r} is not one of {choices}", value=status, choices=", ".join(STATUSES))
     if source not in SOURCES:
-        return f"source {source!r} is not one of {', '.join(SOURCES)}"
+        return Message("source {source!r} is not one of {sources}", source=source, sources=", ".join(SOURCES))
     if status == previous:
         return None
     if status == OUT_OF_SERVICE:
         return None
     if previous == OUT_OF_SERVICE:
-        return None if status == AVAILABLE else "the unit is out of service: report it available first"
+        return None if status == AVAILABLE else N_("the unit is out of service: report it available first")
     if status == DISPATCHED:
         if source != "dispatch":
-            return "a unit is dispatched to an incident (siaga incidents dispatch), not by a status change"
-        return None if previous == AVAILABLE else f"the unit is busy ({previous})"
+            return N_(
+                "a unit is dispatched to an incident (siaga incidents dispatch), not by a status change"
+            )
+        return None if previous == AVAILABLE else Message("the unit is busy ({status})", status=previous)
     if status == AVAILABLE:
         if previous == TRANSPORTING:
-            return "a patient is aboard: report at_hospital first"
+            return N_("a patient is aboard: report at_hospital first")
         return None
     # a step of the run after `dispatched`
     if previous not in RUN:
-        return f"the unit is {previous}: it goes {status} only after being dispatched to an incident"
+        return Message(
+            "the unit is {previous}: it goes {status} only after being dispatched to an incident",
+            previous=previous,
+            status=status,
+        )
     if RUN.index(status) < RUN.index(previous):
-        return f"the unit is already {previous}: a run goes forward only"
+        return Message("the unit is already {previous}: a run goes forward only", previous=previous)
     return None

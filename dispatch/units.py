@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 from dispatch.csvfile import exact_rows
 from kernel.catalogue import DRIVER_ROLES, MEDIC_ROLES
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_, Message
 from shifts.endpoints import endpoint_problem
+
+# Why a unit cannot go out, built once (asked for every unit on every screen-pop).
+NOT_IN_SERVICE = Message("not in service")
+_NO_DRIVER = Message("no driver")
+_NO_MEDIC = Message("no medic")
 
 UNIT_KINDS = ("emergency", "transport")
 COLUMNS = ("code", "name", "base_facility", "kind", "endpoint")
@@ -70,11 +76,11 @@ class CrewState:
     def problem(self) -> str | None:
         """Why the unit cannot go out with this crew (None: in service)."""
         if not self.drivers and not self.medics:
-            return "not in service"
+            return NOT_IN_SERVICE
         if not self.drivers:
-            return "no driver"
+            return _NO_DRIVER
         if not self.medics:
-            return "no medic"
+            return _NO_MEDIC
         return None
 
 
@@ -107,7 +113,7 @@ def in_service(now: datetime, duties: Iterable[CrewDuty], unit: str) -> bool:
 
 def status_problem(status: str) -> str | None:
     if status not in STATUSES:
-        return f"{status!r} is not one of {', '.join(STATUSES)}"
+        return Message("{value!r} is not one of {choices}", value=status, choices=", ".join(STATUSES))
     return None
 
 
@@ -120,8 +126,11 @@ def parse_units_csv(
     database (empty when the file replaces them): a code or an endpoint already used is refused.
     """
     errors: list[RowError] = []
-    codes = {u.code: f"already stored ({u.name})" for u in stored.values()}
-    endpoints = {u.endpoint: f"already the endpoint of stored unit {u.code}" for u in stored.values()}
+    codes = {u.code: Message("already stored ({name})", name=u.name) for u in stored.values()}
+    endpoints = {
+        u.endpoint: Message("already the endpoint of stored unit {unit}", unit=u.code)
+        for u in stored.values()
+    }
     units: list[Unit] = []
     for line, (code, name, base, kind, endpoint) in exact_rows(text, source, COLUMNS, errors):
         before = len(errors)
@@ -132,33 +141,43 @@ def parse_units_csv(
         if not _CODE.match(code):
             bad(
                 "code",
-                f"{code!r} is not a unit code (letters, digits, '.', '_', '-'; at most 64)"
+                Message("{code!r} is not a unit code (letters, digits, '.', '_', '-'; at most 64)", code=code)
                 if code
-                else "missing",
+                else N_("missing"),
             )
         elif code in codes:
-            bad("code", f"{code} is reused: {codes[code]}")
+            bad("code", Message("{value} is reused: {where}", value=code, where=codes[code]))
         else:  # a reused code is reported even when its first line was bad for another reason
-            codes[code] = f"already on line {line}"
+            codes[code] = Message("already on line {line}", line=line)
         if not name:
-            bad("name", "missing")
+            bad("name", N_("missing"))
         elif _CONTROL.search(name) or len(name) > 200:
-            bad("name", "control characters or longer than 200 characters")
+            bad("name", N_("control characters or longer than 200 characters"))
         if base not in facilities:
-            bad("base_facility", f"unknown facility {base!r}" if base else "missing")
+            bad(
+                "base_facility",
+                Message("unknown facility {facility!r}", facility=base) if base else N_("missing"),
+            )
         if kind not in UNIT_KINDS:
-            bad("kind", f"{kind!r} is not one of {', '.join(UNIT_KINDS)}")
+            bad(
+                "kind",
+                Message("{value!r} is not one of {choices}", value=kind, choices=", ".join(UNIT_KINDS)),
+            )
         problem = endpoint_problem(endpoint)
         if problem:
             bad("endpoint", problem)
         elif endpoint in endpoints:
-            bad("endpoint", f"{endpoint} is reused: {endpoints[endpoint]}")
+            bad("endpoint", Message("{value} is reused: {where}", value=endpoint, where=endpoints[endpoint]))
         else:
-            endpoints[endpoint] = f"already the endpoint of {code or 'the unit'} on line {line}"
+            endpoints[endpoint] = (
+                Message("already the endpoint of {unit} on line {line}", unit=code, line=line)
+                if code
+                else Message("already the endpoint of the unit on line {line}", line=line)
+            )
         if len(errors) == before:
             units.append(Unit(code, name, base, kind, endpoint, line))
     if errors:
         raise DataError(errors)
     if not units:
-        raise DataError([RowError(source, 0, None, "no units in the file")])
+        raise DataError([RowError(source, 0, None, N_("no units in the file"))])
     return units

@@ -23,6 +23,7 @@ from shapely.validation import explain_validity
 from geo.bounds import bounds_problem
 from geo.parsed import Parsed, ProgressFn
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_, Message
 
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 FIELDS = ("code", "name", "level", "parent")
@@ -119,7 +120,11 @@ class PropertyMap:
     def parse(cls, spec: str | None, default_level: str | None = None) -> PropertyMap:
         """`code=KODE,name=NAMA,parent=KODE_KEC` → a map; unknown fields and bad pairs are refused."""
         if default_level is not None and default_level not in LEVELS:
-            raise ValueError(f"--level {default_level!r} is not one of {', '.join(LEVELS)}")
+            raise ValueError(
+                Message(
+                    "--level {level!r} is not one of {levels}", level=default_level, levels=", ".join(LEVELS)
+                )
+            )
         names: dict[str, str] = {}
         for part in (spec or "").split(","):
             if not part.strip():
@@ -127,9 +132,15 @@ class PropertyMap:
             ours, sep, theirs = part.partition("=")
             ours, theirs = ours.strip(), theirs.strip()
             if not sep or not theirs:
-                raise ValueError(f"--map entry {part!r} is not FIELD=PROPERTY (e.g. code=KODE)")
+                raise ValueError(
+                    Message("--map entry {entry!r} is not FIELD=PROPERTY (e.g. code=KODE)", entry=part)
+                )
             if ours not in FIELDS:
-                raise ValueError(f"--map field {ours!r} is not one of {', '.join(FIELDS)}")
+                raise ValueError(
+                    Message(
+                        "--map field {field!r} is not one of {fields}", field=ours, fields=", ".join(FIELDS)
+                    )
+                )
             names[ours] = theirs
         return cls(**names, default_level=default_level)
 
@@ -161,14 +172,16 @@ def read_feature_collection(path: Path) -> list[object]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))  # editors on Windows write a BOM
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError([RowError(source, 0, None, f"not readable GeoJSON: {exc}")]) from exc
+        raise DataError(
+            [RowError(source, 0, None, Message("not readable GeoJSON: {error}", error=str(exc)))]
+        ) from exc
     except RecursionError as exc:  # arrays or objects nested past Python's limit: no GIS tool writes that
-        raise DataError([RowError(source, 0, None, "not readable GeoJSON: nested too deeply")]) from exc
+        raise DataError([RowError(source, 0, None, N_("not readable GeoJSON: nested too deeply"))]) from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise DataError([RowError(source, 0, "type", "expected a GeoJSON FeatureCollection")])
+        raise DataError([RowError(source, 0, "type", N_("expected a GeoJSON FeatureCollection"))])
     features = doc.get("features")
     if not isinstance(features, list):
-        raise DataError([RowError(source, 0, "features", "missing or not a list")])
+        raise DataError([RowError(source, 0, "features", N_("missing or not a list"))])
     return features
 
 
@@ -232,26 +245,41 @@ def _parse_feature(
         parsed.error(source, number, field, message)
 
     if not isinstance(feature, dict):
-        bad(None, "feature is not an object")
+        bad(None, N_("feature is not an object"))
         return None
     props = feature.get("properties") or {}
     if not isinstance(props, dict):
-        bad("properties", "not an object")
+        bad("properties", N_("not an object"))
         return None
     code = _text(props.get(mapping.code))
     name = _text(props.get(mapping.name))
     level = _text(props.get(mapping.level)).lower() or (mapping.default_level or "")
     parent = _text(props.get(mapping.parent)) or None
     if not code:
-        bad("code", f"missing (property {mapping.code!r})")
+        bad("code", Message("missing (property {property!r})", property=mapping.code))
     if not name:
-        bad("name", f"missing (property {mapping.name!r})")
+        bad("name", Message("missing (property {property!r})", property=mapping.name))
     if level not in LEVELS:
-        bad("level", f"{level!r} is not one of {', '.join(LEVELS)} (property {mapping.level!r}, or --level)")
+        bad(
+            "level",
+            Message(
+                "{level!r} is not one of {levels} (property {property!r}, or --level)",
+                level=level,
+                levels=", ".join(LEVELS),
+                property=mapping.level,
+            ),
+        )
     elif level == "provinsi" and parent is not None:
-        bad("parent", f"a provinsi has no parent, got {parent!r}")
+        bad("parent", Message("a provinsi has no parent, got {parent!r}", parent=parent))
     elif level != "provinsi" and parent is None:
-        bad("parent", f"missing: a {level} needs its parent's code (property {mapping.parent!r})")
+        bad(
+            "parent",
+            Message(
+                "missing: a {level} needs its parent's code (property {property!r})",
+                level=level,
+                property=mapping.parent,
+            ),
+        )
     geometry = _parse_geometry(feature.get("geometry"), number, source, parsed)
     if len(parsed.errors) > before:
         return None
@@ -264,20 +292,25 @@ def _parse_geometry(raw: object, number: int, source: str, parsed: Parsed[Area])
     try:
         geometry = shape(raw)  # type: ignore[arg-type]
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, shapely.errors.GEOSException) as exc:
-        parsed.error(source, number, "geometry", f"unreadable: {exc}")
+        parsed.error(source, number, "geometry", Message("unreadable: {error}", error=str(exc)))
         return None
     except RecursionError:  # shapely's shape() recurses once per level of nested coordinates
-        parsed.error(source, number, "geometry", "unreadable: coordinates nested too deeply")
+        parsed.error(source, number, "geometry", N_("unreadable: coordinates nested too deeply"))
         return None
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        parsed.error(source, number, "geometry", f"{geometry.geom_type} is not a Polygon or MultiPolygon")
+        parsed.error(
+            source,
+            number,
+            "geometry",
+            Message("{kind} is not a Polygon or MultiPolygon", kind=geometry.geom_type),
+        )
         return None
     if geometry.is_empty:
-        parsed.error(source, number, "geometry", "empty polygon")
+        parsed.error(source, number, "geometry", N_("empty polygon"))
         return None
     coords = shapely.get_coordinates(geometry)
     if not np.isfinite(coords).all():
-        parsed.error(source, number, "geometry", "coordinates contain NaN or Infinity")
+        parsed.error(source, number, "geometry", N_("coordinates contain NaN or Infinity"))
         return None
     problem = bounds_problem(*geometry.bounds)
     if problem is not None:
@@ -287,14 +320,24 @@ def _parse_geometry(raw: object, number: int, source: str, parsed: Parsed[Area])
         reason = explain_validity(geometry)
         repaired = _polygonal(shapely.make_valid(geometry))
         if repaired is None:
-            parsed.error(source, number, "geometry", f"invalid polygon ({reason}), nothing left after repair")
+            parsed.error(
+                source,
+                number,
+                "geometry",
+                Message("invalid polygon ({reason}), nothing left after repair", reason=reason),
+            )
             return None
         parsed.warn(
             source,
             number,
             "geometry",
-            f"invalid polygon ({reason}) repaired with make_valid: area {geometry.area:.6g} → "
-            f"{repaired.area:.6g} square degrees; check the source",
+            Message(
+                "invalid polygon ({reason}) repaired with make_valid: area {before} → {after} square "
+                "degrees; check the source",
+                reason=reason,
+                before=format(geometry.area, ".6g"),
+                after=format(repaired.area, ".6g"),
+            ),
         )
         geometry = repaired
     return geometry
@@ -320,13 +363,26 @@ def _check_hierarchy(
                 continue
             reason = None
             if area.parent in rejected:
-                reason = f"parent {area.parent!r} (feature {line_of[area.parent]}) is bad"
+                reason = Message(
+                    "parent {parent!r} (feature {feature}) is bad",
+                    parent=area.parent,
+                    feature=line_of[area.parent],
+                )
             elif area.parent not in levels and area.parent in failed:
-                reason = f"parent {area.parent!r} (feature {failed[area.parent]}) is bad"
+                reason = Message(
+                    "parent {parent!r} (feature {feature}) is bad",
+                    parent=area.parent,
+                    feature=failed[area.parent],
+                )
             elif area.parent not in levels:
-                reason = f"unknown parent {area.parent!r}"
+                reason = Message("unknown parent {parent!r}", parent=area.parent)
             elif LEVELS.index(levels[area.parent]) >= area.depth:
-                reason = f"parent {area.parent!r} is a {levels[area.parent]}, not above a {area.level}"
+                reason = Message(
+                    "parent {parent!r} is a {its_level}, not above a {level}",
+                    parent=area.parent,
+                    its_level=levels[area.parent],
+                    level=area.level,
+                )
             if reason is not None:
                 parsed.error(source, number, "parent", reason)
                 rejected.add(area.code)

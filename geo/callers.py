@@ -71,7 +71,7 @@ def parse_callers_csv(path: Path, progress: ProgressFn | None = None) -> Parsed[
             lat = parse_coordinate(row.get("lat", ""), "lat")
             lon = parse_coordinate(row.get("lon", ""), "lon")
         except ValueError as exc:
-            parsed.error(source, line, "lat/lon", str(exc))
+            parsed.error(source, line, "lat/lon", exc.args[0] if exc.args else str(exc))
             continue
         problem = point_problem(lat, lon)
         if problem is not None:

@@ -12,6 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from geo.bounds import INDONESIA_LAT, INDONESIA_LON, in_indonesia, parse_coordinate, point_problem
 from geo.parsed import Parsed, ProgressFn
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_, Message
+
+_NOT_UTF8 = N_("not UTF-8 text (save the file as CSV UTF-8)")
 
 __all__ = [
     "INDONESIA_LAT",
@@ -54,19 +57,27 @@ def csv_rows(
     try:
         handle = path.open(newline="", encoding="utf-8-sig", errors="replace")
     except OSError as exc:
-        raise DataError([RowError(source, 0, None, f"cannot open: {exc}")]) from exc
+        raise DataError([RowError(source, 0, None, Message("cannot open: {error}", error=str(exc)))]) from exc
     with handle:
         reader = csv.DictReader(handle)
         try:
             columns = [c.strip() for c in reader.fieldnames or []]
         except csv.Error as exc:
-            raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
+            raise DataError(
+                [RowError(source, 1, None, Message("not readable CSV: {error}", error=str(exc)))]
+            ) from exc
         if any("\ufffd" in c for c in columns):
-            raise DataError([RowError(source, 1, None, "not UTF-8 text (save the file as CSV UTF-8)")])
+            raise DataError([RowError(source, 1, None, _NOT_UTF8)])
         reader.fieldnames = columns
         missing = [c for c in required if c not in columns]
         if missing:
-            raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
+            raise DataError(
+                [
+                    RowError(
+                        source, 1, None, Message("missing column(s): {columns}", columns=", ".join(missing))
+                    )
+                ]
+            )
         stuck_at = -1
         while True:
             try:
@@ -78,13 +89,13 @@ def csv_rows(
                 if line == stuck_at:
                     return  # the reader did not move past the last bad line: nothing more can be read
                 stuck_at = line
-                parsed.error(source, line, None, f"not readable CSV: {exc}")
+                parsed.error(source, line, None, Message("not readable CSV: {error}", error=str(exc)))
                 continue
             values = {k: (v or "").strip() for k, v in row.items() if k is not None}
             if any("\ufffd" in v for v in values.values()):
-                parsed.error(source, reader.line_num, None, "not UTF-8 text (save the file as CSV UTF-8)")
+                parsed.error(source, reader.line_num, None, _NOT_UTF8)
             elif any("\x00" in v for v in values.values()):
-                parsed.error(source, reader.line_num, None, "contains a NUL byte")
+                parsed.error(source, reader.line_num, None, N_("contains a NUL byte"))
             else:
                 yield reader.line_num, values
 
@@ -107,28 +118,31 @@ def parse_facilities_csv(
 
         code, kind = row.get("code", ""), row.get("kind", "")
         if not code:
-            bad("code", "missing")
+            bad("code", N_("missing"))
         elif code in seen:
-            bad("code", f"duplicate code {code!r} (first on line {seen[code]})")
+            bad(
+                "code",
+                Message("duplicate code {code!r} (first on line {first})", code=code, first=seen[code]),
+            )
         else:
             seen[code] = line
         if not row.get("name"):
-            bad("name", "missing")
+            bad("name", N_("missing"))
         if kind not in KINDS:
-            bad("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+            bad("kind", Message("{kind!r} is not one of {kinds}", kind=kind, kinds=", ".join(KINDS)))
         coords: dict[str, float] = {}
         for field in ("lat", "lon"):
             try:
                 coords[field] = parse_coordinate(row.get(field, ""), field)
-            except ValueError as exc:
-                bad(field, str(exc))
+            except ValueError as exc:  # its message (a Message) kept, so the reader's language words it
+                bad(field, exc.args[0] if exc.args else str(exc))
         if len(coords) == 2 and (problem := point_problem(coords["lat"], coords["lon"])) is not None:
             bad("lat", problem)
         area_code = row.get("area_code", "")
         if not area_code:
-            bad("area_code", "missing")
+            bad("area_code", N_("missing"))
         elif known_areas is not None and area_code not in known_areas:
-            bad("area_code", f"unknown area {area_code!r}")
+            bad("area_code", Message("unknown area {area!r}", area=area_code))
         timezone = row.get("timezone", "")
         if timezone not in zones:
             try:
@@ -137,12 +151,15 @@ def parse_facilities_csv(
             except (ZoneInfoNotFoundError, ValueError):
                 zones[timezone] = False
         if not zones[timezone]:
-            bad("timezone", f"unknown time zone {timezone!r} (use e.g. Asia/Jakarta)")
+            bad("timezone", Message("unknown time zone {zone!r} (use e.g. Asia/Jakarta)", zone=timezone))
         service_area = tuple(dict.fromkeys(row.get("service_area", "").replace(",", " ").split()))
         if known_areas is not None:
             unknown = [c for c in service_area if c not in known_areas]
             if unknown:
-                bad("service_area", f"unknown area(s) {', '.join(repr(c) for c in unknown)}")
+                bad(
+                    "service_area",
+                    Message("unknown area(s) {areas}", areas=", ".join(repr(c) for c in unknown)),
+                )
         if len(parsed.errors) == before:
             parsed.rows.append(
                 Facility(

@@ -22,6 +22,7 @@ from geo.parsed import Parsed
 from geo.progress import ImportReport, QuietReport
 from geo.store import area_levels, write_areas, write_callers, write_facilities
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_
 
 
 class ImportRejected(DataError):
@@ -56,7 +57,7 @@ def _decide(parsed: Parsed[object], source: str, skip_bad: bool, report: ImportR
     if parsed.errors and not skip_bad:
         raise ImportRejected(parsed.errors, len(parsed.rows))
     if not parsed.rows:
-        problems = parsed.errors or [RowError(source, 0, None, "no rows to import")]
+        problems = parsed.errors or [RowError(source, 0, None, N_("no rows to import"))]
         raise ImportRejected(problems, 0)
 
 
@@ -113,7 +114,11 @@ def import_facilities(
         known = set(area_levels(session))
         if not known:
             raise ImportRejected(
-                [RowError(source, 0, None, "no areas in the database: run `siaga import areas FILE` first")],
+                [
+                    RowError(
+                        source, 0, None, N_("no areas in the database: run `siaga import areas FILE` first")
+                    )
+                ],
                 0,
             )
         parsed = parse_facilities_csv(path, known, report.step("checking facilities"))

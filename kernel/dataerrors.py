@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from kernel.messages import Message
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -30,8 +32,11 @@ class DataError(ValueError):
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
         lines = "\n".join(f"  {e}" for e in errors[:50])
-        more = f"\n  … and {len(errors) - 50} more" if len(errors) > 50 else ""
-        super().__init__(f"{len(errors)} bad row(s):\n{lines}{more}")
+        more = Message("\n  … and {count} more", count=len(errors) - 50) if len(errors) > 50 else ""
+        # A Message, so a front-end that shows the stored text can still translate its frame.
+        super().__init__(
+            Message("{count} bad row(s):\n{rows}{more}", count=len(errors), rows=lines, more=more)
+        )
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,9 @@ class FieldError:
         return data
 
     def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line is not None else ""
-        return f"{where}{self.field}: {self.reason}"
+        if self.line is None:
+            return f"{self.field}: {self.reason}"
+        return Message("line {line}: {field}: {reason}", line=self.line, field=self.field, reason=self.reason)
 
 
 class InputError(ValueError):

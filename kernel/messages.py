@@ -36,10 +36,13 @@ class Message(str):
         return self  # immutable, like any str
 
     def translated(self, gettext: Callable[[str], str]) -> str:
-        """The message in the language of `gettext`; the English one if the translation is malformed."""
+        """The message in the language of `gettext`; the English one if the translation is malformed.
+
+        A fill-in that is itself a `Message` (a reason inside a sentence) is translated too."""
         template = gettext(self.msgid)
+        params = {k: v.translated(gettext) if isinstance(v, Message) else v for k, v in self.params.items()}
         try:
-            return template.format(**self.params) if self.params else template
+            return template.format(**params) if params else template
         except (KeyError, IndexError, ValueError):
             return str(self)
 

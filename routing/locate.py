@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from geo.callers import CallerDirectory, normalise_number
 from geo.facilities import Facility, in_indonesia
+from kernel.messages import N_
 from routing.pidf import Geo, PidfError, parse_effective_location, parse_pidf
 from routing.plan import Location, LocationFacts
 from routing.tables import AreaPoint, LocationTables
@@ -211,5 +212,5 @@ def locate(
         and rank > precedence.index("ivr")
     )
     if found is None:
-        notes.append("no location from any source: default route")
+        notes.append(N_("no location from any source: default route"))
     return Located(found, notes, ask)

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
+from kernel.messages import Message
+
 DeviceStates = Callable[[Sequence[str]], Mapping[str, str]]
 """Endpoint names → Asterisk device state (NOT_INUSE, UNAVAILABLE, INUSE, …); unknown ones may be absent."""
 
+# Built once: the router asks per call. Messages, so a reader in another language sees them translated.
 _UNREACHABLE = {
-    "UNAVAILABLE": "softphone not registered",
-    "INVALID": "no such endpoint in Asterisk",
-    "AWAY": "operator away (paused)",
+    "UNAVAILABLE": Message("softphone not registered"),
+    "INVALID": Message("no such endpoint in Asterisk"),
+    "AWAY": Message("operator away (paused)"),
 }
+_ON_A_CALL = Message("on another call")
 _BUSY = {"INUSE", "BUSY", "RINGING", "RINGINUSE", "ONHOLD"}
 
 
@@ -30,5 +34,5 @@ def unreachable_reason(state: str | None) -> str | None:
     if state in _UNREACHABLE:
         return _UNREACHABLE[state]
     if state in _BUSY:
-        return "on another call"
+        return _ON_A_CALL
     return None

@@ -24,6 +24,7 @@ from geo.distance import geodesic_m
 from geo.facilities import Facility
 from geo.region import Region
 from kernel.catalogue import DEFAULT_SERVICE, DISTRICT_DESK_KIND, SERVICES, Service
+from kernel.messages import N_, Message
 from routing.locate import DEFAULT_PRECEDENCE, Located, LocateData, locate
 from routing.plan import AreaRef, CallContext, DeskStop, Location, RoutePlan, Skipped, Target, dial_string
 from routing.presence import DeviceStates, unreachable_reason
@@ -39,6 +40,17 @@ CANDIDATES = 12
 FIRST_CANDIDATES_SPARE = 3
 # A location that only names one of these is too coarse to pick "the nearest puskesmas" from.
 COARSE_LEVELS = ("kabupaten", "provinsi")
+# A target's "why", built once per process: (distance unknown, not the first target) → its order.
+_ORDER = {
+    (False, False): Message("nearest staffed"),
+    (False, True): Message("next nearest staffed"),
+    (True, False): Message("on-duty"),
+    (True, True): Message("next on-duty"),
+}
+_SERVES = Message(" (serves this area)")
+# What a stored "why" can start with, for a page that reads it back in its reader's language (web/calls).
+WHY_ORDERS = tuple(_ORDER.values())
+WHY_SERVES = _SERVES
 
 
 class SnapshotSource(Protocol):
@@ -243,7 +255,13 @@ class Router:
             location, notes, ask_digits = located.location, list(located.notes), located.ask_digits
         service = SERVICES.get(ctx.service)
         if service is None:
-            notes.append(f"unknown service {ctx.service!r}; treated as {DEFAULT_SERVICE}")
+            notes.append(
+                Message(
+                    "unknown service {service!r}; treated as {default}",
+                    service=ctx.service,
+                    default=DEFAULT_SERVICE,
+                )
+            )
             service = SERVICES[DEFAULT_SERVICE]
         ask_digits = ask_digits and service.needs_location
         areas: list[AreaRef] = []
@@ -256,12 +274,15 @@ class Router:
                 lineage = placement.lineage
                 if placement.on_border_with:
                     notes.append(
-                        f"location is on the border of {lineage[0].code} and "
-                        f"{', '.join(placement.on_border_with)}; {lineage[0].code} chosen"
+                        Message(
+                            "location is on the border of {area} and {others}; {area} chosen",
+                            area=lineage[0].code,
+                            others=", ".join(placement.on_border_with),
+                        )
                     )
             areas = [AreaRef(a.code, a.name, a.level) for a in lineage]
             if not lineage:
-                notes.append("location is outside every known area; ranking by distance alone")
+                notes.append(N_("location is outside every known area; ranking by distance alone"))
             coarse = bool(location.area_code and areas and areas[0].level in COARSE_LEVELS)
         snapshot = self.roster.snapshot(ctx.at)
         pool: list[_Candidate] = []
@@ -272,13 +293,17 @@ class Router:
         queued_service = bool(len(places.desks)) and all(k in DESK_KINDS for k in service.facility_kinds)
         if coarse and service.needs_location:
             notes.append(
-                f"location known only to {areas[0].name} ({areas[0].level}): its dispatch desk takes the "
-                "call rather than a guessed nearest puskesmas"
+                Message(
+                    "location known only to {area} ({level}): its dispatch desk takes the call rather than a "
+                    "guessed nearest puskesmas",
+                    area=areas[0].name,
+                    level=areas[0].level,
+                )
             )
             if not len(places.desks):  # no desk queues: the district desk's staff are rung directly
                 pool = self._district_desks(places, areas[0])
         elif queued_service:
-            notes.append(f"{service.name}: answered by the desk's queue")
+            notes.append(Message("{service}: answered by the desk's queue", service=service.name))
         elif location is not None:
             pool, reserve = self._nearest(
                 places, location, service, areas, self._first_candidates(), CANDIDATES
@@ -336,7 +361,7 @@ class Router:
                 batches = self._nearest_batches(places, candidates.first, location, service, areas)
             to_ring, skipped = self._staffed(batches, service, candidates.snapshot, states or {})
             if not to_ring:
-                notes.append("no staffed facility nearby")
+                notes.append(N_("no staffed facility nearby"))
         targets, over_budget, budget = self._within_budget(ctx, to_ring)
         skipped += over_budget
         desks = self._desk_chain(
@@ -351,7 +376,7 @@ class Router:
                     dial_string(self.policy.dispatcher_endpoint),
                     self.policy.dispatcher_timeout_s,
                     None,
-                    "central dispatcher (deprecated single endpoint): no desk is configured",
+                    N_("central dispatcher (deprecated single endpoint): no desk is configured"),
                 )
             )
         return RoutePlan(
@@ -394,12 +419,14 @@ class Router:
         for n, desk in enumerate(chain):
             last = n == len(chain) - 1
             staffed = bool(snapshot.staff_at(desk.code))
-            reason = why if n == 0 else f"overflow of {chain[n - 1].name}"
+            reason = why if n == 0 else Message("overflow of {desk}", desk=chain[n - 1].name)
             if not staffed and not last:
-                notes.append(f"desk {desk.name}: no one on duty; overflows at once")
+                notes.append(Message("desk {desk}: no one on duty; overflows at once", desk=desk.name))
                 continue
             if not staffed:
-                notes.append(f"desk {desk.name}: no one on duty; the caller waits there (last desk)")
+                notes.append(
+                    Message("desk {desk}: no one on duty; the caller waits there (last desk)", desk=desk.name)
+                )
             stops.append(DeskStop(desk.code, desk.name, 0 if last else desk.max_wait_s, reason))
         return stops
 
@@ -412,18 +439,29 @@ class Router:
         leaves, so the caller moves to the desk's own queue at once, the queue's live state deciding
         rather than a roster snapshot that cannot see a paused doctor."""
         if not digit:
-            notes.append(f"consultation menu: no topic chosen; {desk.name}'s own queue")
+            notes.append(Message("consultation menu: no topic chosen; {desk}'s own queue", desk=desk.name))
             return []
         topic = topic_for_digit(digit)
         if topic is None:
-            notes.append(f"consultation menu: {digit} is not a topic; {desk.name}'s own queue")
+            notes.append(
+                Message(
+                    "consultation menu: {digit} is not a topic; {desk}'s own queue",
+                    digit=digit,
+                    desk=desk.name,
+                )
+            )
             return []
         return [
             DeskStop(
                 topic_queue(desk.code, topic.code),
                 f"{desk.name}: {topic.label}",
                 desk.max_wait_s,
-                f"topic {topic.digit} ({topic.label}): the doctors on duty with the skill {topic.code!r}",
+                Message(
+                    "topic {digit} ({topic}): the doctors on duty with the skill {skill!r}",
+                    digit=topic.digit,
+                    topic=topic.label,
+                    skill=topic.code,
+                ),
             )
         ]
 
@@ -436,11 +474,11 @@ class Router:
         candidates, serving = self._desk_index(places, kind)
         default = places.default_desk
         if not candidates:
-            return (default, "default desk") if default else ("", "")
+            return (default, N_("default desk")) if default else ("", "")
         for area in areas:  # smallest first
             code = serving.get(area.code)
             if code is not None:
-                return code, f"desk serving {area.name}"
+                return code, Message("desk serving {area}", area=area.name)
         if location is not None and kind == DISTRICT_DESK_KIND:
             nearest = min(
                 candidates,
@@ -451,10 +489,10 @@ class Router:
                     places.region.facilities[d.code].lon,
                 ),
             )
-            return nearest.code, "nearest desk"
+            return nearest.code, N_("nearest desk")
         if default in {d.code for d in candidates}:
-            return default, "default desk"
-        return candidates[0].code, "desk"
+            return default, N_("default desk")
+        return candidates[0].code, N_("desk")
 
     @staticmethod
     def _desk_index(places: _InUse, kind: str) -> tuple[list[Desk], dict[str, str]]:
@@ -570,7 +608,7 @@ class Router:
                         Skipped(
                             c.facility.code,
                             c.facility.name,
-                            f"{', '.join(names)}: not a dialable endpoint name",
+                            Message("{endpoints}: not a dialable endpoint name", endpoints=", ".join(names)),
                         )
                     )
         for candidate in pool:
@@ -582,7 +620,7 @@ class Router:
             if not on_duty:
                 if not any(s.facility == facility.code for s in skipped):
                     skipped.append(
-                        Skipped(facility.code, facility.name, "no one on duty (off shift)", distance)
+                        Skipped(facility.code, facility.name, N_("no one on duty (off shift)"), distance)
                     )
                 continue
             if all(d.endpoint == self.policy.dispatcher_endpoint for d in on_duty):
@@ -590,23 +628,28 @@ class Router:
             reasons = [unreachable_reason(states.get(d.endpoint)) for d in on_duty]
             reachable = [d for d, why in zip(on_duty, reasons, strict=True) if why is None]
             passed = [
-                f"{d.endpoint}: {why}" for d, why in zip(on_duty, reasons, strict=True) if why is not None
+                Message("{endpoint}: {reason}", endpoint=d.endpoint, reason=why)
+                for d, why in zip(on_duty, reasons, strict=True)
+                if why is not None
             ]
+            # One reason (the usual case) stays a Message, so its reader's language translates it.
+            passed_text: str = passed[0] if len(passed) == 1 else "; ".join(passed)
             if not reachable:
-                skipped.append(Skipped(facility.code, facility.name, "; ".join(passed), distance))
+                skipped.append(Skipped(facility.code, facility.name, passed_text, distance))
                 continue
             for duty in reachable if service.pool else reachable[:1]:
                 if len(targets) >= self.policy.max_targets:
                     break
-                order = "nearest staffed" if not targets else "next nearest staffed"
-                if candidate.distance_m is None:
-                    order = "on-duty" if not targets else "next on-duty"
-                why = f"{order} {facility.kind}" + (
-                    " (serves this area)" if candidate.in_service_area else ""
+                order = _ORDER[(candidate.distance_m is None, bool(targets))]
+                why: str = Message(
+                    "{order} {kind}{serves}; {staff} on {shift} shift{passed}",
+                    order=order,
+                    kind=facility.kind,
+                    serves=_SERVES if candidate.in_service_area else "",
+                    staff=duty.staff_name,
+                    shift=duty.shift,
+                    passed=Message(" ({reasons})", reasons=passed_text) if passed else "",
                 )
-                why += f"; {duty.staff_name} on {duty.shift} shift"
-                if passed:
-                    why += f" ({'; '.join(passed)})"
                 targets.append(
                     _ToRing(
                         facility.code,
@@ -642,8 +685,11 @@ class Router:
             Skipped(
                 t.facility,
                 t.facility_name,
-                f"not rung: the {self.policy.ring_budget_s} s ring budget ({budget} s left) is spent on "
-                "nearer targets",
+                Message(
+                    "not rung: the {budget} s ring budget ({left} s left) is spent on nearer targets",
+                    budget=self.policy.ring_budget_s,
+                    left=budget,
+                ),
                 t.distance_m,
             )
             for t in targets[keep:]

@@ -27,6 +27,7 @@ from pathlib import Path
 from geo.areas import AreaIndex
 from geo.callers import normalise_number
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_, Message
 
 _KODE_POS = re.compile(r"[1-9][0-9]{4}")
 _PREFIX = re.compile(r"0[1-9][0-9]{1,3}")
@@ -85,17 +86,21 @@ def _rows(path: Path, required: Iterable[str]) -> tuple[list[tuple[int, dict[str
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DataError([RowError(source, 0, None, f"cannot open: {exc}")]) from exc
+        raise DataError([RowError(source, 0, None, Message("cannot open: {error}", error=str(exc)))]) from exc
     text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         columns = [c.strip() for c in reader.fieldnames or []]
     except csv.Error as exc:
-        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
+        raise DataError(
+            [RowError(source, 1, None, Message("not readable CSV: {error}", error=str(exc)))]
+        ) from exc
     reader.fieldnames = columns
     missing = [c for c in required if c not in columns]
     if missing:
-        raise DataError([RowError(source, 1, None, f"missing column(s): {', '.join(missing)}")])
+        raise DataError(
+            [RowError(source, 1, None, Message("missing column(s): {columns}", columns=", ".join(missing)))]
+        )
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[RowError] = []
     stuck_at = -1
@@ -108,15 +113,17 @@ def _rows(path: Path, required: Iterable[str]) -> tuple[list[tuple[int, dict[str
             if reader.line_num == stuck_at:
                 break  # the reader did not move past the last bad line: nothing more can be read
             stuck_at = reader.line_num
-            problems.append(RowError(source, reader.line_num, None, f"not readable CSV: {exc}"))
+            problems.append(
+                RowError(source, reader.line_num, None, Message("not readable CSV: {error}", error=str(exc)))
+            )
             continue
         values = {k: (v or "").strip() for k, v in row.items() if k}
         if any("\ufffd" in v for v in values.values()):
             problems.append(
-                RowError(source, reader.line_num, None, "not UTF-8 text (save the file as CSV UTF-8)")
+                RowError(source, reader.line_num, None, N_("not UTF-8 text (save the file as CSV UTF-8)"))
             )
         elif any("\x00" in v for v in values.values()):
-            problems.append(RowError(source, reader.line_num, None, "contains a NUL byte"))
+            problems.append(RowError(source, reader.line_num, None, N_("contains a NUL byte")))
         else:
             rows.append((reader.line_num, values))
     return rows, problems
@@ -136,17 +143,23 @@ def load_dids(
         raw, facility, area = row["did"], row["facility_code"], row["area_code"]
         key = raw if _TRUNK.fullmatch(raw) else normalise_number(raw)
         if key is None:
-            errors.append(RowError(source, line, "did", f"not a number or trunk:NAME: {raw!r}"))
+            errors.append(
+                RowError(source, line, "did", Message("not a number or trunk:NAME: {raw!r}", raw=raw))
+            )
         elif key in found:
-            errors.append(RowError(source, line, "did", f"duplicate {raw!r}"))
+            errors.append(RowError(source, line, "did", Message("duplicate {value!r}", value=raw)))
         elif bool(facility) == bool(area):
             errors.append(
-                RowError(source, line, "facility_code", "give exactly one of facility_code, area_code")
+                RowError(source, line, "facility_code", N_("give exactly one of facility_code, area_code"))
             )
         elif facility and facility not in facilities:
-            errors.append(RowError(source, line, "facility_code", f"unknown facility {facility!r}"))
+            errors.append(
+                RowError(
+                    source, line, "facility_code", Message("unknown facility {facility!r}", facility=facility)
+                )
+            )
         elif area and area not in areas:
-            errors.append(RowError(source, line, "area_code", f"unknown area {area!r}"))
+            errors.append(RowError(source, line, "area_code", Message("unknown area {area!r}", area=area)))
         else:
             found[key] = DidEntry(key, facility, area, row.get("label", ""))
     return found, errors
@@ -163,11 +176,13 @@ def load_kode_pos(path: Path, areas: set[str]) -> tuple[dict[str, tuple[str, str
     for line, row in rows:
         code, area = row["kode_pos"], row["area_code"]
         if not _KODE_POS.fullmatch(code):
-            errors.append(RowError(source, line, "kode_pos", f"not a 5-digit kode pos: {code!r}"))
+            errors.append(
+                RowError(source, line, "kode_pos", Message("not a 5-digit kode pos: {code!r}", code=code))
+            )
         elif code in found:
-            errors.append(RowError(source, line, "kode_pos", f"duplicate {code!r}"))
+            errors.append(RowError(source, line, "kode_pos", Message("duplicate {value!r}", value=code)))
         elif area not in areas:
-            errors.append(RowError(source, line, "area_code", f"unknown area {area!r}"))
+            errors.append(RowError(source, line, "area_code", Message("unknown area {area!r}", area=area)))
         else:
             found[code] = (area, row.get("label", ""))
     return found, errors
@@ -185,11 +200,15 @@ def load_area_codes(path: Path) -> tuple[dict[str, tuple[str, str]], list[RowErr
     for line, row in rows:
         prefix = row["prefix"]
         if not _PREFIX.fullmatch(prefix) or prefix.startswith("08"):
-            errors.append(RowError(source, line, "prefix", f"not a landline area code: {prefix!r}"))
+            errors.append(
+                RowError(
+                    source, line, "prefix", Message("not a landline area code: {prefix!r}", prefix=prefix)
+                )
+            )
         elif prefix[1:] in found:
-            errors.append(RowError(source, line, "prefix", f"duplicate {prefix!r}"))
+            errors.append(RowError(source, line, "prefix", Message("duplicate {value!r}", value=prefix)))
         elif not row["area_code"]:
-            errors.append(RowError(source, line, "area_code", "missing"))
+            errors.append(RowError(source, line, "area_code", N_("missing")))
         else:
             found[prefix[1:]] = (row["area_code"], row["name"])
     return found, errors
@@ -213,12 +232,20 @@ def still_known(
         if entry.facility_code and entry.facility_code not in facilities:
             problems.append(
                 RowError(
-                    f"{source} did {key}", 0, "facility_code", f"unknown facility {entry.facility_code!r}"
+                    f"{source} did {key}",
+                    0,
+                    "facility_code",
+                    Message("unknown facility {facility!r}", facility=entry.facility_code),
                 )
             )
         elif entry.area_code and entry.area_code not in areas:
             problems.append(
-                RowError(f"{source} did {key}", 0, "area_code", f"unknown area {entry.area_code!r}")
+                RowError(
+                    f"{source} did {key}",
+                    0,
+                    "area_code",
+                    Message("unknown area {area!r}", area=entry.area_code),
+                )
             )
         else:
             kept_dids[key] = entry
@@ -227,7 +254,11 @@ def still_known(
         if area in areas:
             kept_kode_pos[code] = (area, label)
         else:
-            problems.append(RowError(f"{source} kode_pos {code}", 0, "area_code", f"unknown area {area!r}"))
+            problems.append(
+                RowError(
+                    f"{source} kode_pos {code}", 0, "area_code", Message("unknown area {area!r}", area=area)
+                )
+            )
     return kept_dids, kept_kode_pos, problems
 
 

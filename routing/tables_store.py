@@ -34,6 +34,7 @@ from geo.model import FacilityRow
 from geo.progress import ImportReport, QuietReport
 from geo.store import area_levels
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_
 from kernel.revisions import bump_data_revision
 from routing.tables import (
     DidEntry,
@@ -65,7 +66,7 @@ def _parsed(
     if errors and not skip_bad:
         raise ImportRejected(errors, len(found))
     if not found:
-        raise ImportRejected(errors or [RowError(source, 0, None, "no rows to import")], 0)
+        raise ImportRejected(errors or [RowError(source, 0, None, N_("no rows to import"))], 0)
     return found, errors
 
 
@@ -73,7 +74,8 @@ def _needs_areas(session: Session, source: str) -> set[str]:
     areas = set(area_levels(session))
     if not areas:
         raise ImportRejected(
-            [RowError(source, 0, None, "no areas in the database: run `siaga import areas FILE` first")], 0
+            [RowError(source, 0, None, N_("no areas in the database: run `siaga import areas FILE` first"))],
+            0,
         )
     return areas
 

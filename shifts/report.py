@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from kernel.messages import N_, Message
 from shifts.coverage import Gap
 from shifts.roster import Duty, Leave, Swap
 from shifts.templates import ShiftTemplate, zone_label
@@ -55,13 +56,18 @@ def duty_json(duty: Duty) -> dict[str, object]:
     return found
 
 
-def on_duty_lines(duties: Sequence[Duty], at: datetime) -> list[str]:
+def _same(text: str) -> str:
+    return text
+
+
+def on_duty_lines(duties: Sequence[Duty], at: datetime, translate: Callable[[str], str] = _same) -> list[str]:
+    """`translate` (the CLI's `tr`) puts the words in the reader's language; codes and names stay."""
     if not duties:
-        return [f"no one on duty at {at.isoformat(timespec='minutes')}"]
+        return [translate(Message("no one on duty at {at}", at=at.isoformat(timespec="minutes")))]
     width = max(len(d.facility_code) for d in duties)
     lines = []
     for d in duties:
-        swap = f", for {d.covering_for}" if d.covering_for else ""
+        swap = translate(Message(", for {staff}", staff=d.covering_for)) if d.covering_for else ""
         lines.append(
             f"{d.facility_code:<{width}}  {d.staff_name} ({d.role}, {d.endpoint}{swap})  {d.shift} "
             f"{span(d.start, d.end, d.timezone)}"
@@ -81,13 +87,25 @@ def gap_json(gap: Gap) -> dict[str, object]:
     }
 
 
-def gap_lines(gaps: Sequence[Gap]) -> list[str]:
+def gap_lines(gaps: Sequence[Gap], translate: Callable[[str], str] = _same) -> list[str]:
     lines = []
     for gap in gaps:
         hours = gap.length.total_seconds() / 3600
-        where = f"kecamatan {gap.code}" if gap.scope == "kecamatan" else f"facility  {gap.code}"
+        where = (
+            translate(Message("kecamatan {code}", code=gap.code))
+            if gap.scope == "kecamatan"
+            else translate(Message("facility  {code}", code=gap.code))
+        )
         lines.append(
-            f"{where}: no {gap.service} staff {span(gap.start, gap.end, gap.timezone)} ({hours:.1f} h)"
+            translate(
+                Message(
+                    "{where}: no {service} staff {span} ({hours} h)",
+                    where=where,
+                    service=gap.service,
+                    span=span(gap.start, gap.end, gap.timezone),
+                    hours=f"{hours:.1f}",
+                )
+            )
             + (f"  [{', '.join(gap.facilities)}]" if gap.scope == "kecamatan" else "")
         )
     return lines
@@ -101,8 +119,13 @@ def week_table(
     shifts: Mapping[str, ShiftTemplate],
     leaves: Sequence[Leave] = (),
     swaps: Sequence[Swap] = (),
+    translate: Callable[[str], str] = _same,
+    day_label: Callable[[date], str] | None = None,
 ) -> str:
-    """A week as a grid: one row a day, one column a shift, names in the cells; other shifts after."""
+    """A week as a grid: one row a day, one column a shift, names in the cells; other shifts after.
+
+    `translate` and `day_label` (the CLI's, in the reader's language) word the labels and the days."""
+    t = translate
     columns = sorted(shifts.values(), key=lambda t: t.start)
     cells: dict[tuple[date, str], list[str]] = defaultdict(list)
     other: dict[date, list[str]] = defaultdict(list)
@@ -113,7 +136,7 @@ def week_table(
         template = shifts.get(d.shift)
         label = f"{d.staff_name} ({d.role})"
         if d.covering_for:
-            label += f" for {d.covering_for}"
+            label += t(Message(" for {staff}", staff=d.covering_for))
         planned = template.window(day, ZoneInfo(zone_name)) if template else None
         if planned is None or planned != (d.start, d.end):
             label += f" {hhmm(d.start, zone_name)}–{hhmm(d.end, zone_name)}"
@@ -121,11 +144,11 @@ def week_table(
             other[day].append(f"{d.shift}: {label}")
         else:
             cells[(day, d.shift)].append(label)
-    headers = ["day", *(t.label() for t in columns)] + (["other"] if other else [])
+    headers = [t(N_("day")), *(c.label() for c in columns)] + ([t(N_("other"))] if other else [])
     rows = []
     for day in days:
-        row = [f"{day:%a %d %b}"]
-        row += [", ".join(cells[(day, t.name)]) or "—" for t in columns]
+        row = [day_label(day) if day_label else f"{day:%a %d %b}"]
+        row += [", ".join(cells[(day, c.name)]) or "—" for c in columns]
         if other:
             row.append("; ".join(other[day]))
         rows.append(row)
@@ -135,13 +158,28 @@ def week_table(
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     for leave in leaves:
         lines.append(
-            f"leave: {leave.staff_id} {clock(leave.start, zone_name)} – {clock(leave.end, zone_name)}"
+            t(
+                Message(
+                    "leave: {staff} {start} – {end}",
+                    staff=leave.staff_id,
+                    start=clock(leave.start, zone_name),
+                    end=clock(leave.end, zone_name),
+                )
+            )
             + (f" ({leave.reason})" if leave.reason else "")
         )
     for swap in swaps:
         lines.append(
-            f"swap:  {swap.replacement.name} works {swap.staff_id}'s shifts {clock(swap.start, zone_name)} – "
-            f"{clock(swap.end, zone_name)}" + (f" ({swap.reason})" if swap.reason else "")
+            t(
+                Message(
+                    "swap:  {replacement} works {staff}'s shifts {start} – {end}",
+                    replacement=swap.replacement.name,
+                    staff=swap.staff_id,
+                    start=clock(swap.start, zone_name),
+                    end=clock(swap.end, zone_name),
+                )
+            )
+            + (f" ({swap.reason})" if swap.reason else "")
         )
     return "\n".join(lines)
 
@@ -152,5 +190,5 @@ def iso_week_days(spec: str) -> list[date]:
         year, week = spec.upper().split("-W")
         monday = date.fromisocalendar(int(year), int(week), 1)
     except ValueError as exc:
-        raise ValueError(f"--week {spec!r} is not an ISO week like 2026-W48") from exc
+        raise ValueError(Message("--week {week!r} is not an ISO week like 2026-W48", week=spec)) from exc
     return [monday + timedelta(days=n) for n in range(7)]

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 from kernel.catalogue import DRIVER_ROLES, MEDIC_ROLES, ROLES
 from kernel.dataerrors import DataError, RowError
+from kernel.messages import N_, Message
 from shifts.endpoints import endpoint_problem
 from shifts.scope import RosterBounds
 from shifts.templates import LONGEST_SHIFT, MAX_SHIFT, ShiftTemplate, shifts_for, zone_label
@@ -123,19 +124,29 @@ def parse_roster_csv(
     try:
         columns = [c.strip() for c in next(reader, [])]
     except csv.Error as exc:
-        raise DataError([RowError(source, 1, None, f"not readable CSV: {exc}")]) from exc
+        raise DataError(
+            [RowError(source, 1, None, Message("not readable CSV: {error}", error=str(exc)))]
+        ) from exc
     present = set(columns)
     header_errors = []
     repeated = sorted({c for c in columns if columns.count(c) > 1})
     if repeated:
-        header_errors.append(f"column(s) named twice: {', '.join(repeated)} (keep one of each)")
+        header_errors.append(
+            Message("column(s) named twice: {columns} (keep one of each)", columns=", ".join(repeated))
+        )
     if not {"facility_code", "staff_id"} <= present or not (
         {"date", "shift"} <= present or {"start", "end"} <= present
     ):
-        header_errors.append("need columns facility_code,staff_id and either date,shift or start,end")
+        header_errors.append(N_("need columns facility_code,staff_id and either date,shift or start,end"))
     unknown = [c for c in columns if c not in READ_COLUMNS]
     if unknown:
-        header_errors.append(f"unknown column(s) {', '.join(unknown)} (known: {', '.join(READ_COLUMNS)})")
+        header_errors.append(
+            Message(
+                "unknown column(s) {columns} (known: {known})",
+                columns=", ".join(unknown),
+                known=", ".join(READ_COLUMNS),
+            )
+        )
     if header_errors:
         raise DataError([RowError(source, 1, None, message) for message in header_errors])
     # Where each of our columns is in this file (-1: absent), read in READ_COLUMNS order for every line.
@@ -161,11 +172,14 @@ def parse_roster_csv(
         )
         zone_name = facility_zones.get(facility)
         if zone_name is None:
-            bad("facility_code", f"unknown facility {facility!r}" if facility else "missing")
+            bad(
+                "facility_code",
+                Message("unknown facility {facility!r}", facility=facility) if facility else N_("missing"),
+            )
         elif bounds is not None and (refusal := bounds.facility_refusal(facility)):
             bad("facility_code", refusal)
         if not staff_id:
-            bad("staff_id", "missing")
+            bad("staff_id", N_("missing"))
         if staff_id and (name or role or endpoint or phone):
             old = staff.get(staff_id)
             candidate = StaffRow(
@@ -181,7 +195,16 @@ def parse_roster_csv(
                 problems = _staff_problems(candidate)
                 owner = endpoints.get(candidate.endpoint)
                 if owner not in (None, staff_id):
-                    problems.append(("endpoint", f"{candidate.endpoint!r} already belongs to {owner!r}"))
+                    problems.append(
+                        (
+                            "endpoint",
+                            Message(
+                                "{endpoint!r} already belongs to {owner!r}",
+                                endpoint=candidate.endpoint,
+                                owner=owner,
+                            ),
+                        )
+                    )
                 if bounds is not None:
                     stored = known_staff.get(staff_id)
                     homes = (stored.facility_code,) if stored else ()
@@ -196,7 +219,13 @@ def parse_roster_csv(
                     endpoints[candidate.endpoint] = staff_id
                     staff[staff_id] = new_staff[staff_id] = candidate
         elif staff_id and staff_id not in staff:
-            bad("staff_id", f"unknown staff {staff_id!r} (add staff_name, role and endpoint to create them)")
+            bad(
+                "staff_id",
+                Message(
+                    "unknown staff {staff_id!r} (add staff_name, role and endpoint to create them)",
+                    staff_id=staff_id,
+                ),
+            )
         if bounds is not None and zone_name is not None and len(errors) == before and staff_id in staff:
             refusal = bounds.placement_refusal(staff_id, staff[staff_id].facility_code, facility)
             if refusal:
@@ -219,19 +248,39 @@ def parse_roster_csv(
             try:
                 day = date.fromisoformat(raw_day)
             except ValueError:
-                bad("date", f"{raw_day!r} is not a real date (YYYY-MM-DD)" if raw_day else "missing")
+                bad(
+                    "date",
+                    Message("{day!r} is not a real date (YYYY-MM-DD)", day=raw_day)
+                    if raw_day
+                    else N_("missing"),
+                )
                 continue
             if not shift_name:
-                bad("shift", "missing (or give start and end)")
+                bad("shift", N_("missing (or give start and end)"))
                 continue
             template = shifts_for(facility, templates).get(shift_name)
             if template is None:
                 known = ", ".join(shifts_for(facility, templates))
-                bad("shift", f"{shift_name!r} is not a shift of {facility} ({known})")
+                bad(
+                    "shift",
+                    Message(
+                        "{shift!r} is not a shift of {facility} ({known})",
+                        shift=shift_name,
+                        facility=facility,
+                        known=known,
+                    ),
+                )
                 continue
             start, end = template.window(day, zone)
         if end - start > max_shift:
-            bad("end", f"shift of {end - start} is longer than the maximum {max_shift}")
+            bad(
+                "end",
+                Message(
+                    "shift of {length} is longer than the maximum {maximum}",
+                    length=str(end - start),
+                    maximum=str(max_shift),
+                ),
+            )
             continue
         rows.append(
             AssignmentRow(line, staff_id, facility, day, shift_name, start, end, zone_name, unit or None)
@@ -315,20 +364,26 @@ def _explicit_times(
         return None
     start, end = found["start"], found["end"]
     if end <= start:
-        report("end", f"end {end.isoformat()} is not after start {start.isoformat()}")
+        report(
+            "end",
+            Message("end {end} is not after start {start}", end=end.isoformat(), start=start.isoformat()),
+        )
         return None
     day = start.astimezone(zone).date()
     if raw_day:
         try:
             given = date.fromisoformat(raw_day)
         except ValueError:
-            report("date", f"{raw_day!r} is not a date (YYYY-MM-DD)")
+            report("date", Message("{day!r} is not a date (YYYY-MM-DD)", day=raw_day))
             return None
         if given != day:
             report("date", f"{raw_day} is not the local date of start {_local(start, zone_name)}")
             return None
     if shift_name and not _SHIFT_NAME.match(shift_name):
-        report("shift", f"{shift_name!r} is not a shift name (lower-case letters, digits, _)")
+        report(
+            "shift",
+            Message("{shift!r} is not a shift name (lower-case letters, digits, _)", shift=shift_name),
+        )
         return None
     return start, end, day
 
@@ -371,7 +426,7 @@ def _readable_rows(reader: _csv.Reader, source: str, errors: list[RowError]) -> 
             if line == stuck_at:
                 return  # the reader did not move past the last bad line: nothing more can be read
             stuck_at = line
-            errors.append(RowError(source, line, None, f"not readable CSV: {exc}"))
+            errors.append(RowError(source, line, None, Message("not readable CSV: {error}", error=str(exc))))
 
 
 def _unit_problems(
@@ -386,7 +441,7 @@ def _unit_problems(
     if units is not None:
         base = units.get(unit)
         if base is None:
-            problems.append(f"unknown unit {unit!r} (siaga import units first)")
+            problems.append(Message("unknown unit {unit!r} (siaga import units first)", unit=unit))
         elif base != facility:
             problems.append(f"unit {unit} is based at {base}, not {facility}")
     return problems
@@ -401,16 +456,23 @@ def _defused(value: str) -> str:
 def _staff_problems(staff: StaffRow) -> list[tuple[str, str]]:
     problems = []
     if not staff.name:
-        problems.append(("staff_name", "missing for a new staff member"))
+        problems.append(("staff_name", N_("missing for a new staff member")))
     elif _CONTROL.search(staff.name):
         problems.append(("staff_name", f"{staff.name!r} contains control characters"))
     if staff.role not in ROLES:
-        problems.append(("role", f"{staff.role!r} is not one of {', '.join(ROLES)}"))
+        problems.append(
+            ("role", Message("{role!r} is not one of {roles}", role=staff.role, roles=", ".join(ROLES)))
+        )
     endpoint = endpoint_problem(staff.endpoint)
     if endpoint:
         problems.append(("endpoint", endpoint))
     if staff.phone and not _PHONE.match(staff.phone):
-        problems.append(("phone", f"{staff.phone!r} is not a phone number (digits, optional leading +)"))
+        problems.append(
+            (
+                "phone",
+                Message("{phone!r} is not a phone number (digits, optional leading +)", phone=staff.phone),
+            )
+        )
     return problems
 
 

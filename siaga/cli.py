@@ -13,6 +13,7 @@ from geo.bounds import point_problem
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.dataerrors import DataError
 from kernel.db import make_engine
+from kernel.messages import N_, Message
 from kernel.settings import Settings, SettingsError
 from lab import cluster
 from lab.asterisk import AsteriskError
@@ -25,8 +26,10 @@ from lab.sample import load_sample_roster, week_start
 from routing.explain import format_plan
 from routing.plan import CallContext, Location, LocationFacts
 from shifts.sipsecrets import endpoint_passwords
+from siaga import language
 from siaga.commands import MODULES as COMMAND_MODULES
 from siaga.engine import build_router
+from siaga.language import describe, tr
 from siaga.models import TABLE_MODULES  # noqa: F401  (every table on Base)
 from siaga.serve import serve
 from softphone import cli as softphone_cli
@@ -63,19 +66,21 @@ def cmd_route(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     if (args.lat is None) != (args.lon is None):
-        raise SettingsError("give both --lat and --lon, or --caller")
+        raise SettingsError(N_("give both --lat and --lon, or --caller"))
     location_facts = _route_facts(args)
     if args.lat is None and args.caller is None and location_facts is None:
         raise SettingsError(
-            "give a location (--lat and --lon), a caller number (--caller), --pidf, --carrier-header, "
-            "--dialled or --digits"
+            N_(
+                "give a location (--lat and --lon), a caller number (--caller), --pidf, --carrier-header, "
+                "--dialled or --digits"
+            )
         )
     if args.lat is not None:
         problem = point_problem(args.lat, args.lon)
         if problem is not None and not (-90 <= args.lat <= 90 and -180 <= args.lon <= 180):
-            raise SettingsError(f"--lat/--lon: {problem}")
+            raise SettingsError(Message("--lat/--lon: {problem}", problem=problem))
         if problem is not None:
-            print(f"siaga: warning: --lat/--lon: {problem}", file=sys.stderr)
+            print(tr(Message("siaga: warning: --lat/--lon: {problem}", problem=problem)), file=sys.stderr)
     router = build_router(settings)
     ctx = CallContext(
         "dry-run",
@@ -87,7 +92,7 @@ def cmd_route(args: argparse.Namespace) -> int:
     )
     location = Location(args.lat, args.lon, "manual") if args.lat is not None else None
     plan = router.decide(ctx, location)
-    print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) if args.json else format_plan(plan))
+    print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) if args.json else format_plan(plan, tr))
     return 0
 
 
@@ -106,15 +111,31 @@ def cmd_sample_load(args: argparse.Namespace) -> int:
         areas_path=settings.areas_path,
         callers_path=settings.callers_path,
     )
-    print(f"sample areas, facilities, known callers, DIDs, kode pos and desks from {settings.region_dir}")
-    print(f"sample roster for the week of {first.isoformat()}: {count} assignment(s) in {settings.db_url}")
+    print(
+        tr(
+            Message(
+                "sample areas, facilities, known callers, DIDs, kode pos and desks from {folder}",
+                folder=settings.region_dir,
+            )
+        )
+    )
+    print(
+        tr(
+            Message(
+                "sample roster for the week of {week}: {count} assignment(s) in {db}",
+                week=first.isoformat(),
+                count=count,
+                db=settings.db_url,
+            )
+        )
+    )
     return 0
 
 
 def cmd_sample_calls(args: argparse.Namespace) -> int:
 
     if args.count < 1:
-        raise SettingsError("--count must be at least 1")
+        raise SettingsError(N_("--count must be at least 1"))
     router = build_router(settings_from_args(args))
     sys.stdout.write(calls_csv(make_load_calls(router, args.count, parse_at(args.at), seed=args.seed)))
     return 0
@@ -128,17 +149,18 @@ def cmd_asterisk(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.action == "start":
         pid = start_asterisk(settings)
-        print(f"Asterisk running (pid {pid}); config and logs in {settings.run_dir / 'asterisk'}")
+        where = settings.run_dir / "asterisk"
+        print(tr(Message("Asterisk running (pid {pid}); config and logs in {folder}", pid=pid, folder=where)))
     elif args.action == "stop":
         asterisk_for(settings).stop()
-        print("Asterisk stopped")
+        print(tr(N_("Asterisk stopped")))
     elif args.action == "status":
         asterisk = asterisk_for(settings)
         pid = asterisk.pid()
         if pid is None:
-            print("Asterisk is not running")
+            print(tr(N_("Asterisk is not running")))
             return 1
-        print(f"Asterisk running (pid {pid})")
+        print(tr(Message("Asterisk running (pid {pid})", pid=pid)))
         print(asterisk.cli("pjsip show contacts"))
     else:
         print(asterisk_for(settings).cli(" ".join(args.command)))
@@ -166,15 +188,29 @@ def cmd_up(args: argparse.Namespace) -> int:
     if args.nodes > 1:
         return _cluster_up(settings, args)
     if cluster.read_state(settings) is not None:
-        raise LifecycleError("a cluster is up (siaga up --nodes); run `siaga down` first")
+        raise LifecycleError(N_("a cluster is up (siaga up --nodes); run `siaga down` first"))
     state = up(settings, bots=args.bots)
     print(
-        f"siaga is up: Asterisk pid {state.asterisk_pid} on 127.0.0.1:{settings.sip_port}, engine pid "
-        f"{state.engine_pid} on {settings.agi_host}:{settings.agi_port}"
-        + (f", {len(state.bots)} answering softphones" if state.bots else "")
+        tr(
+            Message(
+                "siaga is up: Asterisk pid {asterisk_pid} on 127.0.0.1:{sip_port}, engine pid {engine_pid} "
+                "on {agi_host}:{agi_port}",
+                asterisk_pid=state.asterisk_pid,
+                sip_port=settings.sip_port,
+                engine_pid=state.engine_pid,
+                agi_host=settings.agi_host,
+                agi_port=settings.agi_port,
+            )
+        )
+        + (tr(Message(", {count} answering softphones", count=len(state.bots))) if state.bots else "")
     )
     print(
-        f"logs in {settings.run_dir}: asterisk/log/messages.log, engine/engine.log, bots/; stop: siaga down"
+        tr(
+            Message(
+                "logs in {folder}: asterisk/log/messages.log, engine/engine.log, bots/; stop: siaga down",
+                folder=settings.run_dir,
+            )
+        )
     )
     return 0
 
@@ -182,17 +218,42 @@ def cmd_up(args: argparse.Namespace) -> int:
 def _cluster_up(settings: Settings, args: argparse.Namespace) -> int:
     """`siaga up --nodes N`: Kamailio on the single node's address, N nodes behind it (lab/cluster.py)."""
     if read_single_state(settings) is not None:
-        raise LifecycleError("the single node is up; run `siaga down` first")
+        raise LifecycleError(N_("the single node is up; run `siaga down` first"))
     state = cluster.up(settings, nodes=args.nodes, bots=args.bots)
-    print(f"siaga is up: Kamailio pid {state['kamailio_pid']} on {state['address']} in front of")
-    for node in state["nodes"]:  # type: ignore[union-attr]
-        print(
-            f"  {node['name']}: Asterisk pid {node['asterisk_pid']} on {node['sip']}, engine pid "
-            f"{node['engine_pid']} on {node['agi']}"
-            + (f", {len(node['bot_pids'])} bot process(es)" if node["bot_pids"] else "")
+    print(
+        tr(
+            Message(
+                "siaga is up: Kamailio pid {pid} on {address} in front of",
+                pid=state["kamailio_pid"],
+                address=state["address"],
+            )
         )
-    print(f"database {state['database']}; logs in {settings.run_dir}/kamailio and each node's run/")
-    print("stop: siaga down")
+    )
+    for node in state["nodes"]:  # type: ignore[union-attr]
+        bots = node["bot_pids"]
+        print(
+            f"  {node['name']}: "
+            + tr(
+                Message(
+                    "Asterisk pid {asterisk_pid} on {sip}, engine pid {engine_pid} on {agi}",
+                    asterisk_pid=node["asterisk_pid"],
+                    sip=node["sip"],
+                    engine_pid=node["engine_pid"],
+                    agi=node["agi"],
+                )
+            )
+            + (tr(Message(", {count} bot process(es)", count=len(bots))) if bots else "")  # type: ignore[arg-type]
+        )
+    print(
+        tr(
+            Message(
+                "database {database}; logs in {folder}/kamailio and each node's run/",
+                database=state["database"],
+                folder=settings.run_dir,
+            )
+        )
+    )
+    print(tr(N_("stop: siaga down")))
     return 0
 
 
@@ -200,7 +261,7 @@ def cmd_down(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     stopped = cluster.down(settings) + down(settings)
-    print("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
+    print(tr(N_("stopped: ")) + ", ".join(stopped) if stopped else tr(N_("nothing was running")))
     return 0
 
 
@@ -348,19 +409,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # The language first, before the parser words anything: help, usage and argparse's errors.
+    with language.speaking():
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
+    args = language.localize_parser(build_parser()).parse_args(argv)
     level = logging.WARNING - 10 * min(getattr(args, "verbose", 0), 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
     except DataError as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
     except (SettingsError, ValueError) as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
     except (AsteriskError, LifecycleError, TimeoutError) as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

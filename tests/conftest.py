@@ -11,6 +11,7 @@ Only the suites that exercise the database take these fixtures: the rest stay on
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,12 @@ from sqlalchemy import Engine, make_url
 
 from kernel.db import make_engine
 from lab.postgres import PostgresCluster
+
+# The suite asserts the English texts (the msgids): every `siaga` run inside it, in-process or as a
+# subprocess (which inherits os.environ), speaks English, whatever the machine's locale (CI has none, which
+# means Indonesian). The tests of the Indonesian CLI pass their own environment
+# (tests/unit/test_cli_language.py).
+os.environ["SIAGA_LANG"] = "en"
 
 BACKENDS = ("sqlite", "postgresql")
 HEAD_TEMPLATE = "siaga_head"

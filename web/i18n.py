@@ -13,7 +13,7 @@ import functools
 import gettext as gettext_module
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
@@ -173,6 +173,95 @@ def recognise(text: str, msgids: Iterable[str]) -> str:
             if str(message) == text:
                 return message
     return text
+
+
+@functools.cache
+def msgids_of(*prefixes: str) -> tuple[str, ...]:
+    """The msgids marked in the source files under `prefixes` ("routing/"), as the catalog's locations
+    say: what a layer wrote into a stored text, known without repeating its words here."""
+    path = LOCALE_DIR / "en" / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not path.exists():
+        return ()
+    with path.open("rb") as po:
+        catalog = read_po(po, locale="en")
+    return tuple(
+        m.id
+        for m in catalog
+        if isinstance(m.id, str) and m.id and any(f.startswith(prefixes) for f, _ in m.locations)
+    )
+
+
+class Recogniser:
+    """Stored English texts (a call's "why", its notes) back into `Message`s, fill-ins included, so a page
+    shows them in its reader's language although the record kept plain text.
+
+    `choices` names the fields whose value is one of a few fixed texts (possibly ""): they are matched
+    against exactly those, which settles texts that a plain pattern would split two ways ("next nearest
+    staffed puskesmas"), and the value found is translated as its own msgid. The fields named in `nested`
+    are recognised in turn (a reason inside a sentence) and may be empty. A text that matches nothing is
+    returned as it came; each msgid is compiled once, and only the msgids that can start the text are
+    tried."""
+
+    def __init__(
+        self,
+        msgids: Iterable[str],
+        choices: Mapping[str, Iterable[str]] | None = None,
+        nested: Iterable[str] = (),
+    ) -> None:
+        self.choices = {k: sorted(set(v), key=len, reverse=True) for k, v in (choices or {}).items()}
+        self.nested = frozenset(nested)
+        self._by_start: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        self._open: list[tuple[str, re.Pattern[str]]] = []  # msgids starting with a field
+        for msgid in dict.fromkeys(msgids):
+            parts = re.split(r"\{(\w+)(?:![rs])?\}", msgid)
+            if len(parts) == 1:
+                regex = re.escape(msgid)
+            else:
+                seen: set[str] = set()
+                pieces = []
+                for n, part in enumerate(parts):
+                    if n % 2 == 0:
+                        pieces.append(re.escape(part))
+                    elif part in seen:  # a field named twice ("{area} … {area} chosen") says the same twice
+                        pieces.append(f"(?P={part})")
+                    else:
+                        seen.add(part)
+                        pieces.append(self._field(part))
+                regex = "".join(pieces)
+            entry = (msgid, re.compile(regex + r"\Z", re.DOTALL))
+            if parts[0]:
+                self._by_start.setdefault(parts[0][:1], []).append(entry)
+            else:
+                self._open.append(entry)
+        # The most specific first: the msgid with the most fixed text wins over a looser one that the same
+        # text also fills ("{endpoint}: {reason}" would swallow a whole "why" that has a colon in it).
+        for entries in (*self._by_start.values(), self._open):
+            entries.sort(key=lambda e: -len(re.sub(r"\{\w+(?:![rs])?\}", "", e[0])))
+
+    def _field(self, name: str) -> str:
+        if name in self.choices:
+            return f"(?P<{name}>" + "|".join(re.escape(c) for c in self.choices[name]) + ")"
+        return f"(?P<{name}>.*?)" if name in self.nested else f"(?P<{name}>.+?)"
+
+    def __call__(self, text: str, depth: int = 0) -> str:
+        if not text or isinstance(text, Message) or depth > 3:
+            return text
+        for msgid, pattern in (*self._by_start.get(text[:1], ()), *self._open):
+            found = pattern.match(text)
+            if found is None:
+                continue
+            params: dict[str, Any] = {}
+            for name, value in found.groupdict().items():
+                if name in self.choices:
+                    params[name] = Message(value) if value else ""
+                elif name in self.nested:  # may be empty: an optional part ("{passed}")
+                    params[name] = self(value, depth + 1)
+                else:
+                    params[name] = value
+            message = Message(msgid, **params) if params else Message(msgid)
+            if str(message) == text:
+                return message
+        return text
 
 
 # --- dates, times and numbers --------------------------------------------------------------------------

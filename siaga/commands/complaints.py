@@ -26,7 +26,9 @@ from complaints.service import (
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.dataerrors import InputError, NotFound
 from kernel.db import make_engine
+from kernel.messages import Message
 from kernel.settings import SettingsError
+from siaga.language import describe, row, tr
 
 
 def _actor() -> str:
@@ -55,15 +57,17 @@ def _run(args: argparse.Namespace) -> int:
         rules: ComplaintRules = rules_from_settings(settings)
         now = parse_at(getattr(args, "at", None))
     except (SettingsError, ValueError) as exc:
-        return _fail(str(exc))
+        return _fail(describe(exc))
     engine = make_engine(settings.db_url)
     try:
         with Session(engine) as session, session.begin():
             return int(args.action(args, session, rules, now))
     except InputError as exc:
-        return _fail("nothing was changed: " + "; ".join(str(e) for e in exc.errors))
+        return _fail(
+            tr(Message("nothing was changed: {problems}", problems="; ".join(row(e) for e in exc.errors)))
+        )
     except NotFound as exc:
-        return _fail(str(exc), 1)
+        return _fail(describe(exc), 1)
 
 
 def _open(args: argparse.Namespace, session: Session, rules: ComplaintRules, now: datetime) -> int:

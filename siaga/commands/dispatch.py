@@ -35,7 +35,9 @@ from dispatch.units import STATUSES, crew_states
 from geo.importers import ImportResult
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.db import make_engine
+from kernel.messages import N_, Message
 from kernel.settings import SettingsError
+from siaga.language import describe, tr
 
 IMPORT_VERBS = ("units", "beds")
 
@@ -86,13 +88,13 @@ def add_import_parsers(actions: argparse._SubParsersAction, run: Callable[..., i
 def cmd_recommend(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if not (-90 <= args.lat <= 90 and -180 <= args.lon <= 180):
-        print("siaga: --lat/--lon: not a point on Earth", file=sys.stderr)
+        print("siaga: " + tr(N_("--lat/--lon: not a point on Earth")), file=sys.stderr)
         return 2
     try:
         now = parse_at(args.at)
         travel = GeodesicTravel(settings.dispatch_road_factor, settings.dispatch_speed_kmh)
     except (SettingsError, ValueError) as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
     with Session(make_engine(settings.db_url)) as session:
         result = recommend_here(
@@ -143,14 +145,27 @@ def cmd_status(args: argparse.Namespace) -> int:
                 session, unit=args.unit, status=args.status, source="cli", actor=_actor(), now=at
             )
     except (SettingsError, ValueError) as exc:  # InputError is a ValueError naming the field
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
     if not change.changed:
-        print(f"{change.unit}: already {change.status} (nothing changed)")
+        print(
+            tr(Message("{unit}: already {status} (nothing changed)", unit=change.unit, status=change.status))
+        )
         return 0
-    on = f" (incident {change.incident})" if change.incident is not None else ""
+    on = (
+        tr(Message(" (incident {incident})", incident=change.incident)) if change.incident is not None else ""
+    )
     print(
-        f"{change.unit}: {change.previous} → {change.status} at {change.at.isoformat(timespec='seconds')}{on}"
+        tr(
+            Message(
+                "{unit}: {previous} → {status} at {at}",
+                unit=change.unit,
+                previous=change.previous,
+                status=change.status,
+                at=change.at.isoformat(timespec="seconds"),
+            )
+        )
+        + on
     )
     return 0
 
@@ -160,7 +175,7 @@ def cmd_units(args: argparse.Namespace) -> int:
     try:
         now = parse_at(args.at)
     except (SettingsError, ValueError) as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
     with Session(make_engine(settings.db_url)) as session:
         units = read_units(session)
@@ -209,7 +224,7 @@ def cmd_token_add(args: argparse.Namespace) -> int:
         with Session(make_engine(settings.db_url)) as session, session.begin():
             token_id, token = add_token(session, args.hospital, _actor(), datetime.now(UTC))
     except DispatchError as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
     print(
         f"token {token_id} may write the beds of {args.hospital}; it is shown only now (only its hash is "
@@ -236,9 +251,9 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         with Session(make_engine(settings.db_url)) as session, session.begin():
             revoke_token(session, args.id)
     except DispatchError as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
-    print(f"token {args.id} revoked")
+    print(tr(Message("token {token} revoked", token=args.id)))
     return 0
 
 

@@ -13,8 +13,10 @@ from geo.importers import ImportRejected, ImportResult, import_areas, import_cal
 from geo.progress import ImportReport
 from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
+from kernel.messages import N_
 from routing.tables_store import IMPORTERS as TABLE_IMPORTERS
 from siaga.commands import dispatch
+from siaga.language import describe, row, tr
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -39,12 +41,12 @@ def _run(args: argparse.Namespace) -> int:
         else:
             result = import_callers(engine, args.file, **options)
     except ImportRejected as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         hint = f"; {exc.good:,} good row(s) would load with --skip-bad" if exc.good else ""
         print(f"siaga: nothing imported from {args.file}{hint}", file=sys.stderr)
         return 2
     for error in result.skipped:
-        print(f"skipped: {error}", file=sys.stderr)
+        print(tr(N_("skipped: ")) + row(error), file=sys.stderr)
     print(f"{result.summary()} into {settings.db_url}")
     return 0
 

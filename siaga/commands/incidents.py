@@ -27,7 +27,9 @@ from geo.store import NoAreasError, load_areas
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.dataerrors import InputError, NotFound
 from kernel.db import make_engine
+from kernel.messages import N_, Message
 from kernel.settings import Settings, SettingsError
+from siaga.language import describe, row, tr
 
 
 def _actor() -> str:
@@ -48,9 +50,9 @@ def _areas(settings: Settings) -> AreaIndex | None:
 def _fail(exc: Exception) -> int:
     if isinstance(exc, InputError):
         for error in exc.errors:
-            print(f"siaga: {error}", file=sys.stderr)
+            print(f"siaga: {row(error)}", file=sys.stderr)
     else:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
     return 2
 
 
@@ -171,8 +173,17 @@ def cmd_dispatch(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(sent.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(f"unit {sent.unit} dispatched to incident {sent.incident} (crew phone {sent.endpoint})")
-        print(f"announcement: {sent.announcement}")
+        print(
+            tr(
+                Message(
+                    "unit {unit} dispatched to incident {incident} (crew phone {endpoint})",
+                    unit=sent.unit,
+                    incident=sent.incident,
+                    endpoint=sent.endpoint,
+                )
+            )
+        )
+        print(tr(Message("announcement: {text}", text=sent.announcement)))
     return 0
 
 
@@ -207,7 +218,13 @@ def cmd_close(args: argparse.Namespace) -> int:
             )
     except (SettingsError, ValueError, NotFound) as exc:
         return _fail(exc)
-    print(f"incident {incident.id} closed: {incident.close_reason}")
+    print(
+        tr(
+            Message(
+                "incident {incident} closed: {reason}", incident=incident.id, reason=incident.close_reason
+            )
+        )
+    )
     return 0
 
 
@@ -240,7 +257,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
         )
         print(f"{r.kabupaten or '—':<8} {r.shift or '—':<6} incidents {r.incidents:<4} {cells}")
     if not rows:
-        print("no incidents in that time")
+        print(tr(N_("no incidents in that time")))
     return 0
 
 

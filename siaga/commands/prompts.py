@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kernel.prompts import GROUPS, PROMPTS, PromptToolMissing, check_tools, make_prompts, missing_prompts
 from kernel.settings import Settings
+from siaga.language import describe
 
 
 def _directory(args: argparse.Namespace) -> Path:
@@ -21,7 +22,7 @@ def cmd_prompts_make(args: argparse.Namespace) -> int:
         check_tools()
         done = make_prompts(directory, force=args.force)
     except PromptToolMissing as exc:
-        print(f"siaga: {exc}", file=sys.stderr)
+        print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 1
     print(f"prompts in {directory}: {len(done.made)} made, {len(done.kept)} already there")
     return 0

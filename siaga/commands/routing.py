@@ -11,17 +11,21 @@ from sqlalchemy.orm import Session
 
 from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
+from kernel.messages import Message
 from kernel.settings import SettingsError
 from routing.records.explain import explain, summary_line
 from routing.records.model import CallRecord
 from routing.records.store import find_call, recent_calls
+from siaga.language import tr
 
 
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError(f"--tz: unknown time zone {name!r} (use e.g. Asia/Jakarta)") from exc
+        raise SettingsError(
+            Message("--tz: unknown time zone {zone!r} (use e.g. Asia/Jakarta)", zone=name)
+        ) from exc
 
 
 def cmd_calls_list(args: argparse.Namespace) -> int:
@@ -33,7 +37,7 @@ def cmd_calls_list(args: argparse.Namespace) -> int:
             print(json.dumps([list_entry(r) for r in records], indent=2, ensure_ascii=False))
             return 0
         if not records:
-            print(f"no call records in {settings.db_url}")
+            print(tr(Message("no call records in {db}", db=settings.db_url)))
             return 0
         print(
             f"{'#':>5}  {'started':<14}  {'caller':<14} {'dialled':<8} {'service':<12} {'location':<14} "
@@ -83,7 +87,10 @@ def cmd_calls_show(args: argparse.Namespace) -> int:
         record = find_call(session, args.id)
         if record is None:
             raise SettingsError(
-                f"no call record {args.id!r} (give the number from `siaga calls list` or a UNIQUEID)"
+                Message(
+                    "no call record {call!r} (give the number from `siaga calls list` or a UNIQUEID)",
+                    call=args.id,
+                )
             )
         if args.json:
             data = {c.name: getattr(record, c.name) for c in record.__table__.columns}

@@ -28,6 +28,7 @@ from kernel.catalogue import SERVICES
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.dataerrors import InputError
 from kernel.db import make_engine
+from kernel.messages import N_, Message
 from kernel.settings import SettingsError
 from shifts.coverage import coverage_gaps
 from shifts.jobs import JobContext, coverage_check, describe_gap, describe_summary, roster_summary
@@ -38,7 +39,11 @@ from shifts.service import RosterService
 from shifts.store import facility_templates, load_roster, next_boundary, set_facility_shifts
 from shifts.templates import LONGEST_SHIFT, parse_template_spec, shifts_for, zone_label
 from siaga.engine import build_roster
+from siaga.language import tr
 from siaga.scheduler import stored_jobs
+from web.i18n import format_day
+
+_TO_AFTER_FROM = N_("--to must be after --from")
 
 ROSTER_COLUMNS_HELP = (
     "Columns: facility_code,staff_id and either date,shift (the facility's shift times) or start,end "
@@ -95,14 +100,19 @@ def _plain_reasons() -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        raise ValueError(exc.reasons) from exc
+        raise ValueError("; ".join(tr(e.reason) for e in exc.errors)) from exc
 
 
 def _max_shift(settings: Any) -> timedelta:
 
     value = timedelta(hours=settings.max_shift_hours)
     if not timedelta(0) < value <= LONGEST_SHIFT:
-        raise SettingsError(f"max_shift_hours must be between 0 and {LONGEST_SHIFT.total_seconds() / 3600:g}")
+        raise SettingsError(
+            Message(
+                "max_shift_hours must be between 0 and {most}",
+                most=f"{LONGEST_SHIFT.total_seconds() / 3600:g}",
+            )
+        )
     return value
 
 
@@ -110,9 +120,17 @@ def _instant(raw: str, option: str) -> datetime:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError as exc:
-        raise ValueError(f"{option} {raw!r} is not an ISO time (e.g. 2026-11-23T07:00+07:00)") from exc
+        raise ValueError(
+            Message(
+                "{option} {raw!r} is not an ISO time (e.g. 2026-11-23T07:00+07:00)", option=option, raw=raw
+            )
+        ) from exc
     if value.tzinfo is None:
-        raise ValueError(f"{option} {raw!r} needs a UTC offset, e.g. 2026-11-23T07:00+07:00")
+        raise ValueError(
+            Message(
+                "{option} {raw!r} needs a UTC offset, e.g. 2026-11-23T07:00+07:00", option=option, raw=raw
+            )
+        )
     return value
 
 
@@ -122,12 +140,14 @@ def _day(raw: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError as exc:
-        raise ValueError(f"{option} {raw!r} is not a date (YYYY-MM-DD)") from exc
+        raise ValueError(
+            Message("{option} {raw!r} is not a date (YYYY-MM-DD)", option=option, raw=raw)
+        ) from exc
 
 
 def _known_facility(zones: dict[str, str], code: str) -> str:
     if code not in zones:
-        raise ValueError(f"unknown facility {code!r}")
+        raise ValueError(Message("unknown facility {facility!r}", facility=code))
     return zones[code]
 
 
@@ -148,7 +168,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         text = args.file.read_text(encoding="utf-8-sig")  # a spreadsheet's CSV often starts with a BOM
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {args.file}: {exc}") from exc
+        raise ValueError(Message("cannot read {file}: {error}", file=args.file, error=str(exc))) from exc
     with _plain_reasons(), Session(_engine(settings)) as session, session.begin():
         result = _service(settings, session, facilities).import_csv(
             session,
@@ -161,11 +181,26 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     if not result.written:
         print(
-            f"{args.file} is good: {result.assignments} assignment(s), {result.staff} staff record(s); "
-            "nothing written"
+            tr(
+                Message(
+                    "{file} is good: {assignments} assignment(s), {staff} staff record(s); nothing written",
+                    file=args.file,
+                    assignments=result.assignments,
+                    staff=result.staff,
+                )
+            )
         )
         return 0
-    print(f"imported {result.assignments} assignment(s) and {result.staff} staff record(s) from {args.file}")
+    print(
+        tr(
+            Message(
+                "imported {assignments} assignment(s) and {staff} staff record(s) from {file}",
+                assignments=result.assignments,
+                staff=result.staff,
+                file=args.file,
+            )
+        )
+    )
     return 0
 
 
@@ -179,7 +214,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         text = service.export_csv(session, args.facility or None, first, last)
     _write_text(text, args.output)
     if args.output is not None:
-        print(f"wrote {text.count(chr(10)) - 1} assignment(s) to {args.output}")
+        print(
+            tr(
+                Message(
+                    "wrote {count} assignment(s) to {file}", count=text.count(chr(10)) - 1, file=args.output
+                )
+            )
+        )
     return 0
 
 
@@ -191,7 +232,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     settings = _settings(args)
     facility = next((f for f in load_facilities(settings) if f.code == args.facility), None)
     if facility is None:
-        raise ValueError(f"unknown facility {args.facility!r}")
+        raise ValueError(Message("unknown facility {facility!r}", facility=args.facility))
     days = iso_week_days(args.week or _this_week(facility.timezone))
     zone = ZoneInfo(facility.timezone)
     start = datetime.combine(days[0], datetime.min.time(), tzinfo=zone)
@@ -201,10 +242,17 @@ def cmd_show(args: argparse.Namespace) -> int:
         templates = facility_templates(session)
     people = {d.staff_id for d in roster.duties}
     week_end = start + timedelta(days=7)
-    title = (
-        f"{facility.name} ({facility.code}) · week {args.week or _this_week(facility.timezone)}, "
-        f"{days[0]:%a %d %b} – {days[-1]:%a %d %b %Y} · times in {zone_label(facility.timezone)} "
-        f"({facility.timezone})"
+    title = tr(
+        Message(
+            "{name} ({code}) · week {week}, {first} – {last} · times in {zone} ({timezone})",
+            name=facility.name,
+            code=facility.code,
+            week=args.week or _this_week(facility.timezone),
+            first=format_day(days[0], "column_day"),
+            last=format_day(days[-1], "date"),
+            zone=zone_label(facility.timezone),
+            timezone=facility.timezone,
+        )
     )
     print(
         week_table(
@@ -215,6 +263,8 @@ def cmd_show(args: argparse.Namespace) -> int:
             shifts_for(facility.code, templates),
             [leave for leave in roster.leaves if leave.staff_id in people and leave.start < week_end],
             [s for s in roster.swaps if s.staff_id in people and s.start < week_end],
+            translate=tr,
+            day_label=lambda day: format_day(day, "column_day"),
         )
     )
     return 0
@@ -239,7 +289,7 @@ def cmd_on_duty(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([duty_json(d) for d in found], indent=2, ensure_ascii=False))
     else:
-        print("\n".join(on_duty_lines(found, at)))
+        print("\n".join(on_duty_lines(found, at, tr)))
     return 0
 
 
@@ -248,9 +298,9 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     settings = _settings(args)
     start, end = _instant(args.from_time, "--from"), _instant(args.to_time, "--to")
     if end <= start:
-        raise ValueError("--to must be after --from")
+        raise ValueError(_TO_AFTER_FROM)
     if end - start > timedelta(days=62):
-        raise ValueError("check at most 62 days at a time")
+        raise ValueError(N_("check at most 62 days at a time"))
     facilities = load_facilities(settings)
     with Session(_engine(settings)) as session:
         duties = load_roster(session, start, end).resolved()
@@ -259,19 +309,34 @@ def cmd_gaps(args: argparse.Namespace) -> int:
         chosen = {f.code: f for f in facilities if f.code in set(args.facility)}
         missing = set(args.facility) - set(chosen)
         if missing:
-            raise ValueError(f"unknown facility {', '.join(sorted(missing))}")
+            raise ValueError(Message("unknown facility {facility}", facility=", ".join(sorted(missing))))
         areas = {f.area_code for f in chosen.values()}
         gaps = [g for g in gaps if g.code in (chosen if g.scope == "facility" else areas)]
     if args.json:
         print(json.dumps([gap_json(g) for g in gaps], indent=2, ensure_ascii=False))
     elif gaps:
-        print("\n".join(gap_lines(gaps)))
+        print("\n".join(gap_lines(gaps, tr)))
         places = len({(g.scope, g.code) for g in gaps})
-        print(f"{len(gaps)} gap(s) at {places} place(s) between {start.isoformat()} and {end.isoformat()}")
+        print(
+            tr(
+                Message(
+                    "{gaps} gap(s) at {places} place(s) between {start} and {end}",
+                    gaps=len(gaps),
+                    places=places,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                )
+            )
+        )
     else:
         print(
-            "no gaps: every facility and kecamatan has someone on duty from "
-            f"{start.isoformat()} to {end.isoformat()}"
+            tr(
+                Message(
+                    "no gaps: every facility and kecamatan has someone on duty from {start} to {end}",
+                    start=start.isoformat(),
+                    end=end.isoformat(),
+                )
+            )
         )
     return 1 if gaps else 0
 
@@ -295,17 +360,36 @@ def cmd_fill(args: argparse.Namespace) -> int:
             timedelta(hours=args.min_rest_hours),
         )
         for note in rotation.unfilled[:20]:
-            print(f"unfilled: {note}", file=sys.stderr)
+            print(tr(Message("unfilled: {note}", note=note)), file=sys.stderr)
         if len(rotation.unfilled) > 20:
-            print(f"unfilled: … and {len(rotation.unfilled) - 20} more", file=sys.stderr)
+            print(
+                tr(Message("unfilled: … and {count} more", count=len(rotation.unfilled) - 20)),
+                file=sys.stderr,
+            )
         if args.template:
             _write_text(rotation.text, args.output)
             if args.output is not None:
-                print(f"wrote a {rotation.label} rotation of {rotation.rows} shift(s) to {args.output}")
+                print(
+                    tr(
+                        Message(
+                            "wrote a {label} rotation of {rows} shift(s) to {file}",
+                            label=rotation.label,
+                            rows=rotation.rows,
+                            file=args.output,
+                        )
+                    )
+                )
             return 0
         result = service.fill(session, _actor(), rotation, update=args.update)
     print(
-        f"filled {rotation.label}: {result.assignments} assignment(s) at {rotation.facilities} facilit(ies)"
+        tr(
+            Message(
+                "filled {label}: {assignments} assignment(s) at {facilities} facilit(ies)",
+                label=rotation.label,
+                assignments=result.assignments,
+                facilities=rotation.facilities,
+            )
+        )
     )
     return 0
 
@@ -318,7 +402,7 @@ def _month(raw: str | None) -> tuple[int, int]:
         year, month = (int(p) for p in raw.split("-"))
         date(year, month, 1)
     except ValueError as exc:
-        raise ValueError(f"--month {raw!r} is not a month like 2026-12") from exc
+        raise ValueError(Message("--month {month!r} is not a month like 2026-12", month=raw)) from exc
     return year, month
 
 
@@ -327,16 +411,35 @@ def cmd_leave(args: argparse.Namespace) -> int:
     settings = _settings(args)
     start, end = _instant(args.from_time, "--from"), _instant(args.to_time, "--to")
     if end <= start:
-        raise ValueError("--to must be after --from")
+        raise ValueError(_TO_AFTER_FROM)
     with _plain_reasons(), Session(_engine(settings)) as session, session.begin():
         affected = _service(settings, session).leave(
             session, _actor(), args.staff_id, start, end, args.reason or ""
         )
     print(
-        f"{args.staff_id} on leave {start.isoformat()} – {end.isoformat()}: {len(affected)} shift(s) affected"
+        tr(
+            Message(
+                "{staff} on leave {start} – {end}: {count} shift(s) affected",
+                staff=args.staff_id,
+                start=start.isoformat(),
+                end=end.isoformat(),
+                count=len(affected),
+            )
+        )
     )
     for duty in affected:
-        print(f"  {duty.facility_code} {duty.shift_date} {duty.shift}: no longer covered by {args.staff_id}")
+        print(
+            "  "
+            + tr(
+                Message(
+                    "{facility} {day} {shift}: no longer covered by {staff}",
+                    facility=duty.facility_code,
+                    day=duty.shift_date,
+                    shift=duty.shift,
+                    staff=args.staff_id,
+                )
+            )
+        )
     return 0
 
 
@@ -345,14 +448,22 @@ def cmd_swap(args: argparse.Namespace) -> int:
     settings = _settings(args)
     start, end = _instant(args.from_time, "--from"), _instant(args.to_time, "--to")
     if end <= start:
-        raise ValueError("--to must be after --from")
+        raise ValueError(_TO_AFTER_FROM)
     with _plain_reasons(), Session(_engine(settings)) as session, session.begin():
         shifts = _service(settings, session).swap_span(
             session, _actor(), args.staff_id, args.replacement, start, end, args.reason or ""
         )
     print(
-        f"{args.replacement} works {len(shifts)} shift(s) of {args.staff_id} "
-        f"between {start.isoformat()} and {end.isoformat()}"
+        tr(
+            Message(
+                "{replacement} works {count} shift(s) of {staff} between {start} and {end}",
+                replacement=args.replacement,
+                count=len(shifts),
+                staff=args.staff_id,
+                start=start.isoformat(),
+                end=end.isoformat(),
+            )
+        )
     )
     return 0
 
@@ -368,12 +479,15 @@ def cmd_shifts(args: argparse.Namespace) -> int:
             templates = [parse_template_spec(spec, _max_shift(settings)) for spec in args.set]
             names = [t.name for t in templates]
             if len(set(names)) != len(names):
-                raise ValueError("each shift name once, please")
+                raise ValueError(N_("each shift name once, please"))
             set_facility_shifts(session, args.facility, templates)
         templates = facility_templates(session)
     shown = sorted(shifts_for(args.facility, templates).values(), key=lambda t: t.start)
-    origin = "its own shifts" if args.facility in templates else "the national default shifts"
-    print(f"{args.facility} keeps {origin}: " + ", ".join(t.label() for t in shown))
+    origin = N_("its own shifts") if args.facility in templates else N_("the national default shifts")
+    print(
+        tr(Message("{facility} keeps {origin}: ", facility=args.facility, origin=Message(origin)))
+        + ", ".join(t.label() for t in shown)
+    )
     return 0
 
 
@@ -384,10 +498,17 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.list:
         jobs = stored_jobs(engine)
         if not jobs:
-            print("no scheduled jobs stored yet (they are created when `siaga serve` starts its scheduler)")
+            print(
+                tr(
+                    N_(
+                        "no scheduled jobs stored yet (they are created when `siaga serve` starts its "
+                        "scheduler)"
+                    )
+                )
+            )
         for job_id, next_run, trigger in jobs:
-            when = next_run.isoformat(timespec="seconds") if next_run else "paused"
-            print(f"{job_id:<16} next {when}  ({trigger})")
+            when = next_run.isoformat(timespec="seconds") if next_run else tr(N_("paused"))
+            print(f"{job_id:<16} " + tr(Message("next {when}  ({trigger})", when=when, trigger=trigger)))
         return 0
     at = parse_at(args.at)
     context = JobContext(
@@ -401,8 +522,14 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if "coverage" in run:
         report = coverage_check(context, at, remember=False)
         print(
-            f"coverage {report.start.isoformat(timespec='minutes')} + {settings.coverage_warn_hours:g} h: "
-            f"{len(report.gaps)} gap(s)"
+            tr(
+                Message(
+                    "coverage {start} + {hours} h: {gaps} gap(s)",
+                    start=report.start.isoformat(timespec="minutes"),
+                    hours=f"{settings.coverage_warn_hours:g}",
+                    gaps=len(report.gaps),
+                )
+            )
         )
         for gap in report.gaps:
             print(f"  {describe_gap(gap)}")
@@ -411,7 +538,8 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if "boundary" in run:
         with Session(engine) as session:
             upcoming = next_boundary(session, at)
-        print(f"next shift boundary: {clock(upcoming, 'UTC') if upcoming else 'none rostered'}")
+        when = clock(upcoming, "UTC") if upcoming else tr(N_("none rostered"))
+        print(tr(Message("next shift boundary: {when}", when=when)))
     return 0
 
 

@@ -10,6 +10,7 @@ from geo.store import load_areas
 from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
 from siaga.console import console_app
+from siaga.language import row
 from web.access import add_user
 from web.errors import InputError
 from web.model import WEB_ROLES
@@ -70,7 +71,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             scope = user.kabupaten or "every kabupaten"
     except InputError as exc:
         for error in exc.errors:
-            print(f"siaga: {error}", file=sys.stderr)
+            print(f"siaga: {row(error)}", file=sys.stderr)
         return 2
     print(f"user {args.name} added: {args.role} of {scope}")
     return 0

@@ -13,11 +13,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from geo.facilities import Facility
 from kernel.messages import Message
+from web import i18n
 from web.access import Principal
-from web.calls.services import OUTCOMES, PAGE, TARGETS_S, CallFilter
+from web.calls.services import OUTCOMES, PAGE, TARGETS_S, CallFilter, plan_in_language
 from web.deps import Db, Services, Svc, User
 from web.errors import Forbidden, InputError
-from web.pages import render
+from web.pages import page_language, render
 
 MAX_CHOICES = 400
 pages = APIRouter()
@@ -112,6 +113,8 @@ def call_page(request: Request, db: Db, svc: Svc, user: User, key: str) -> Respo
     zone = svc.places.zone_of_facility(
         call.answered_facility, svc.places.zone_of_area(call.area_code or None, home)
     )
+    with i18n.language(page_language(request, user)):  # the stored why and notes, in the reader's words
+        call = dataclasses.replace(call, plan=plan_in_language(call.plan))
     return render(request, "call.html", user, call=call, facilities=svc.places.facilities, zone=zone)
 
 

@@ -10,6 +10,7 @@ facility of that kabupaten answered it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import threading
@@ -26,8 +27,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from routing.records.model import CallAttempt, CallRecord
 from routing.records.store import find_call
+from routing.router import WHY_ORDERS, WHY_SERVES
 from shifts.templates import DEFAULT_SHIFTS
 from web.errors import NotFound
+from web.i18n import Recogniser, msgids_of, translate
 from web.places import Places
 
 log = logging.getLogger("siaga.web.calls")
@@ -519,3 +522,42 @@ class CallsService:
                 )
             )
         return out
+
+
+# --- the plan in its reader's language ------------------------------------------------------------------
+
+_ROUTING_FIELDS_NESTED = ("passed", "reasons", "reason", "note")
+
+
+@functools.cache
+def _routing_words() -> Recogniser:
+    """The router's messages, read back from the plan's stored English (built on first use: it reads the
+    catalog's locations once)."""
+    return Recogniser(
+        msgids_of("routing/"),
+        choices={"order": WHY_ORDERS, "serves": (str(WHY_SERVES), "")},
+        nested=_ROUTING_FIELDS_NESTED,
+    )
+
+
+def plan_in_language(plan: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stored plan whose targets' and desks' "why", skip reasons and notes are in the current
+    language (`web.i18n.language`); names, codes and numbers as stored. What the record kept is not
+    changed: the JSON API still gives the stored English."""
+    if not plan:
+        return plan
+    recognise = _routing_words()
+
+    def said(text: Any) -> Any:
+        return translate(recognise(text)) if isinstance(text, str) else text
+
+    shown = dict(plan)
+    for key, field_name in (("targets", "why"), ("desks", "why"), ("skipped", "reason")):
+        if isinstance(plan.get(key), list):
+            shown[key] = [
+                {**item, field_name: said(item.get(field_name))} if isinstance(item, dict) else item
+                for item in plan[key]
+            ]
+    if isinstance(plan.get("notes"), list):
+        shown["notes"] = [said(note) for note in plan["notes"]]
+    return shown
