@@ -9,7 +9,7 @@ demo: setup
 
 test: setup
 	.venv/bin/ruff check .
-	.venv/bin/pytest
+	.venv/bin/pytest -n 4 --dist loadscope --durations=30
 
 lint:
 	.venv/bin/ruff check .

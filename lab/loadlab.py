@@ -50,23 +50,42 @@ CALLER_SCENARIO = "uac_pidf_point.xml"
 
 class DeadResolver:
     """A DNS server on a loopback address that swallows every query: the resolver of a PSC whose uplink
-    is gone. Port 53 needs root, which is how the lab runs; `queries` counts what reached it."""
+    is gone. Port 53 needs root, which is how the lab runs; `queries` counts what reached it.
 
-    def __init__(self, address: str = "127.53.0.1", port: int = 53) -> None:
-        self.address = address
+    With no address given it takes the first of 127.53.0.1-32 that is free: another lab on this machine
+    (a test on another worker, the benchmark) may hold one, and any address that never answers will do."""
+
+    FREE_ADDRESSES = tuple(f"127.53.0.{n}" for n in range(1, 33))
+
+    def __init__(self, address: str | None = None, port: int = 53) -> None:
+        self.address = address or self.FREE_ADDRESSES[0]
+        self._choose = address is None
         self.port = port
         self.queries = 0
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> DeadResolver:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind((self.address, self.port))
-        sock.settimeout(0.2)
-        self._socket = sock
+        self._socket = self._bind()
+        self._socket.settimeout(0.2)
         self._thread = threading.Thread(target=self._swallow, name="dead-resolver", daemon=True)
         self._thread.start()
         return self
+
+    def _bind(self) -> socket.socket:
+        candidates = self.FREE_ADDRESSES if self._choose else (self.address,)
+        refused: OSError | None = None
+        for address in candidates:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                sock.bind((address, self.port))
+            except OSError as exc:
+                sock.close()
+                refused = exc
+                continue
+            self.address = address
+            return sock
+        raise OSError(f"no dead resolver on {', '.join(candidates)} port {self.port}: {refused}")
 
     def _swallow(self) -> None:
         sock = self._socket

@@ -10,6 +10,7 @@ Only the suites that exercise the database take these fixtures: the rest stay on
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import shutil
@@ -30,6 +31,7 @@ os.environ["SIAGA_LANG"] = "en"
 
 BACKENDS = ("sqlite", "postgresql")
 HEAD_TEMPLATE = "siaga_head"
+_DATABASE_NUMBERS = itertools.count(1)
 
 
 class Databases:
@@ -38,7 +40,10 @@ class Databases:
     def __init__(self, backend: str, cluster: PostgresCluster | None) -> None:
         self.backend = backend
         self.cluster = cluster
-        self._numbers = itertools.count(1)
+        # One count for the whole session: this object is made again whenever pytest switches the
+        # `databases` parameter back (it does, running modules in another order on several workers), while
+        # the cluster and any database a failed test could not drop stay.
+        self._numbers = _DATABASE_NUMBERS
 
     def new(self, folder: Path, like: str | None = None, *, empty: bool = False) -> str:
         """A new database's URL: at head (any siaga engine would make an empty one so; here it is already),
@@ -100,3 +105,57 @@ def db_engine(db_url: str) -> Iterator[Engine]:
     engine = make_engine(db_url)
     yield engine
     engine.dispose()
+
+
+# --- several workers (pytest-xdist: `make test` runs `-n 4 --dist loadscope`) --------------------------
+# Most of the suite waits on real telephony (rings, prompts, timers): run serially it keeps one core about
+# a sixth busy, so it runs on four workers, one test module at a time each (a module's stack is started
+# once, on one worker). Modules that load the machine on purpose (a surge of calls, two Asterisk nodes
+# behind Kamailio, faults under load, benchmarks run as tests) take turns instead: each holds a lock
+# shared by the run's workers while it runs, so their figures and deadlines are not another's load.
+LOADS_THE_MACHINE = (
+    "tests/load/",
+    "tests/cluster/",
+    "tests/geo/test_route_bench.py",
+    "tests/web/test_console_speed.py",
+)
+
+# The longest modules (minutes of calls each), started first: the workers take modules in collection order,
+# and one of these begun last would be the run's tail. Measured with --durations; keep it roughly so.
+LONGEST_FIRST = (
+    "tests/replay/test_replay.py",
+    "tests/telephony/test_desks.py",
+    "tests/load/test_faults.py",
+    "tests/telephony/test_callbacks.py",
+    "tests/scenarios/test_location.py",
+    "tests/lifecycle/test_up_down.py",
+    "tests/telephony/test_complaints_phone.py",
+    "tests/scenarios/test_faults.py",
+    "tests/telephony/test_dispatch_phone.py",
+    "tests/scenarios/test_services.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a module, and for every other module, the order stays
+
+
+@pytest.fixture(scope="module", autouse=True)
+def machine_to_itself(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    if not request.node.nodeid.startswith(LOADS_THE_MACHINE):
+        yield
+        return
+    # Every worker's base temp folder is inside the run's, so its parent is shared by the whole run.
+    lock = tmp_path_factory.getbasetemp().parent / "loads-the-machine.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -6,7 +6,6 @@ every phone a SIPp UAS (`lab.loadlab`), Asterisk's resolver a loopback listener 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import shutil
 import tempfile
@@ -51,24 +50,6 @@ def cluster_settings(data_dir: Path, db_url: str) -> Settings:
     )
 
 
-@contextlib.contextmanager
-def dead_resolver() -> Iterator[DeadResolver]:
-    """The lab's dead resolver on the first free loopback address: another lab on this machine (a load
-    test, the benchmark) may hold the default one, and any address that never answers will do."""
-    for n in range(1, 33):
-        resolver = DeadResolver(address=f"127.53.0.{n}")
-        try:
-            resolver.start()
-        except OSError:
-            continue
-        try:
-            yield resolver
-        finally:
-            resolver.stop()
-        return
-    raise RuntimeError("no free address for a dead resolver in 127.53.0.1-32")
-
-
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     if shutil.which("kamailio") is None:
@@ -86,7 +67,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
             settings.facilities_path,
             week_start(date.today()),
         )
-        with dead_resolver() as resolver:
+        with DeadResolver() as resolver:
             # A caller ringing on a node that dies hears nothing more: Kamailio ends that call after
             # fr_inv_timer. Production waits 120 s (desk queues); here calls answer within seconds.
             lab = ClusterLab(lab_settings(settings, resolver), fr_inv_timer_ms=15000)

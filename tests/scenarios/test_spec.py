@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from kernel.settings import Settings
+from tests.scenarios import test_faults, test_location, test_routing, test_services
 from tests.scenarios.checks import record_problems
 from tests.scenarios.spec import (
     Bounds,
@@ -232,3 +233,13 @@ def _expect_attempts_only(tmp_path: Path) -> RecordExpect:
     record = load_scenario(folder, tmp_path).calls[0].expect.record
     assert record is not None
     return record
+
+
+def test_every_scenario_folder_is_run_by_one_test_module() -> None:
+    """The scenarios run from one module per group of folders (for several workers): a new folder that no
+    module names would silently never run."""
+    modules = (test_faults, test_location, test_routing, test_services)
+    named = [family for module in modules for family in module.FAMILIES]
+    assert len(named) == len(set(named)), f"a folder is run by two modules: {named}"
+    found = {s.name.split("/", 1)[0] for s in load_scenarios(ROOT)}
+    assert found == set(named), f"folders with scenarios {sorted(found)}, run by the modules {sorted(named)}"

@@ -1,5 +1,9 @@
 """The one driver of the real-chain scenarios: every folder under tests/scenarios with a scenario.toml.
 
+The scenarios run from a few test modules, one per group of folders (`test_location.py`, …), so that a
+run on several workers (pytest-xdist, one module per worker at a time) spreads them out; each module has
+its own pool of stacks (the `labs` fixture, imported there).
+
 For each scenario: the lab its settings ask for (one stack per distinct settings, shared by every scenario
 that agrees, started once: scenarios run grouped by it), the roster and phones it is given, its calls placed
 with SIPp in order (each inside its `around` step, if any), then every expectation checked. A failure lists
@@ -33,8 +37,6 @@ from tests.scenarios.checks import record_problems
 from tests.scenarios.spec import Call, Expect, RecordExpect, Scenario, load_scenarios, took_limit
 from tests.telephony.conftest import CallLab, CallSummary, lab_settings, running_lab
 from tests.telephony.rtp_events import dtmf_pcap
-
-pytestmark = pytest.mark.telephony
 
 ROOT = Path(__file__).parent
 SCENARIOS = sorted(load_scenarios(ROOT), key=lambda s: (repr(s.settings), s.name))
@@ -70,7 +72,7 @@ class LabPool:
         self.running = contextlib.ExitStack()
 
 
-@pytest.fixture(scope="module")  # every scenario is in this module: the stack stops after the last
+@pytest.fixture(scope="module")  # per test module that imports it: its stacks stop after its last scenario
 def labs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabPool]:
     pool = LabPool(tmp_path_factory, SCENARIOS)
     try:
@@ -263,7 +265,13 @@ class ScenarioRun:
         return problems
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_scenario(scenario: Scenario, labs: LabPool) -> None:
+def scenarios_of(*families: str) -> dict[str, Any]:
+    """`pytest.mark.parametrize` arguments for the scenarios in these folders (location, routing, …), in
+    the driver's order (grouped by settings, so each group's stack starts once)."""
+    chosen = [s for s in SCENARIOS if s.name.split("/", 1)[0] in families]
+    return {"argnames": "scenario", "argvalues": chosen, "ids": [s.name for s in chosen]}
+
+
+def run_scenario(scenario: Scenario, labs: LabPool) -> None:
     problems = ScenarioRun(labs.get(scenario.settings), scenario).run()
     assert not problems, f"scenario {scenario.name} ({scenario.summary}):\n  " + "\n  ".join(problems)
