@@ -16,7 +16,7 @@ import logging
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -762,22 +762,32 @@ def review(
     return Review(now, since, [found[d] for d in sorted(found)])
 
 
-def describe_review(result: Review) -> list[str]:
-    """One line per desk, for the log and the command line."""
+def _same(text: str) -> str:
+    return text
+
+
+def describe_review(result: Review, translate: Callable[[str], str] = _same) -> list[str]:
+    """One line per desk, for the log (English, the default) and the command line (`translate`: `tr`)."""
+    t = translate
     lines = []
     for d in result.desks:
+        overdue = " ".join(dict.fromkeys(d.first_response_overdue + d.resolution_overdue))
         lines.append(
-            f"complaints desk {d.desk or '(none)'}: {len(d.new)} new, "
-            f"{len(d.first_response_overdue)} without first response past due, "
-            f"{len(d.resolution_overdue)} past the resolution deadline, {len(d.due_soon)} due soon"
-            + (
-                f" — overdue: {' '.join(dict.fromkeys(d.first_response_overdue + d.resolution_overdue))}"
-                if d.first_response_overdue or d.resolution_overdue
-                else ""
+            t(
+                Message(
+                    "complaints desk {desk}: {new} new, {no_response} without first response past due, "
+                    "{past} past the resolution deadline, {soon} due soon",
+                    desk=d.desk or t(N_("(none)")),
+                    new=len(d.new),
+                    no_response=len(d.first_response_overdue),
+                    past=len(d.resolution_overdue),
+                    soon=len(d.due_soon),
+                )
             )
-            + (f" — due soon: {' '.join(d.due_soon)}" if d.due_soon else "")
+            + (t(Message(" — overdue: {numbers}", numbers=overdue)) if overdue else "")
+            + (t(Message(" — due soon: {numbers}", numbers=" ".join(d.due_soon))) if d.due_soon else "")
         )
-    return lines or ["complaints: no open complaints"]
+    return lines or [t(N_("complaints: no open complaints"))]
 
 
 def review_job(rules: ComplaintRules, engine: Engine, run_time: datetime) -> Review:

@@ -8,6 +8,7 @@ transaction, so a file of desa can follow a file of kecamatan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from geo.parsed import Parsed
 from geo.progress import ImportReport, QuietReport
 from geo.store import area_levels, write_areas, write_callers, write_facilities
 from kernel.dataerrors import DataError, RowError
-from kernel.messages import N_
+from kernel.messages import N_, Message
 
 
 class ImportRejected(DataError):
@@ -33,6 +34,28 @@ class ImportRejected(DataError):
         self.good = good
 
 
+def _same(text: str) -> str:
+    return text
+
+
+def _grouped(value: float, digits: int) -> str:
+    return f"{value:,.{digits}f}"
+
+
+# What each importer brings in (`ImportResult.what`, here and in routing, desks and dispatch), as words.
+IMPORTED = (
+    N_("areas"),
+    N_("facilities"),
+    N_("callers"),
+    N_("DIDs"),
+    N_("kode pos"),
+    N_("area codes"),
+    N_("desks with overflow or a wait"),
+    N_("units"),
+    N_("bed counts"),
+)
+
+
 @dataclass
 class ImportResult:
     what: str
@@ -41,14 +64,31 @@ class ImportResult:
     skipped: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
 
-    def summary(self) -> str:
-        text = f"imported {self.imported:,} {self.what} from {self.source}"
+    def summary(
+        self, translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _grouped
+    ) -> str:
+        """One line for the person who ran the import; `translate` (`tr`) and `number`
+        (`web.i18n.format_number`) put it in their language, the defaults give English."""
+        t = translate
+        what = t(self.what) if self.what in IMPORTED else self.what
+        text = t(
+            Message(
+                "imported {count} {what} from {source}",
+                count=number(self.imported, 0),
+                what=what,
+                source=self.source,
+            )
+        )
         extra = []
         if self.skipped:
-            lines = len({e.line for e in self.skipped})
-            extra.append(f"{lines} bad {'feature' if self.what == 'areas' else 'row'}(s) skipped")
+            lines = number(len({e.line for e in self.skipped}), 0)
+            extra.append(
+                t(Message("{count} bad feature(s) skipped", count=lines))
+                if self.what == "areas"
+                else t(Message("{count} bad row(s) skipped", count=lines))
+            )
         if self.warnings:
-            extra.append(f"{len(self.warnings)} warning(s)")
+            extra.append(t(Message("{count} warning(s)", count=number(len(self.warnings), 0))))
         return text + (f" ({', '.join(extra)})" if extra else "")
 
 

@@ -28,6 +28,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from kernel.messages import N_, Message
+
 VOICE = "id"  # espeak-ng's Indonesian voice
 SPEED_WPM = 165
 MANIFEST = ".prompts.json"  # name → text of every file made, so a changed text is made again
@@ -41,13 +43,13 @@ class Prompt:
 
 
 GROUPS: dict[str, str] = {
-    "greeting": "the start of a call, per service, and the wait while it is put through",
-    "ivr": "menus and the kode pos question before the engine can route (dialplans/siaga.conf)",
-    "desk": "waiting in a desk's queue: greeting, place and expected wait (config/asterisk/queues.conf)",
-    "callback": "the callback offer at consultation desks (desks/callbacks.py)",
-    "complaints": "the complaints line: menu, recording, the number read back, status (agi/complaint.py)",
-    "crew": "an ambulance crew's dispatch call and status keys (agi/crew.py, dispatch/transitions.py)",
-    "numbers": "Asterisk's SayNumber and SayDigits on a channel whose language is id (id/digits/)",
+    "greeting": N_("the start of a call, per service, and the wait while it is put through"),
+    "ivr": N_("menus and the kode pos question before the engine can route (dialplans/siaga.conf)"),
+    "desk": N_("waiting in a desk's queue: greeting, place and expected wait (config/asterisk/queues.conf)"),
+    "callback": N_("the callback offer at consultation desks (desks/callbacks.py)"),
+    "complaints": N_("the complaints line: menu, recording, the number read back, status (agi/complaint.py)"),
+    "crew": N_("an ambulance crew's dispatch call and status keys (agi/crew.py, dispatch/transitions.py)"),
+    "numbers": N_("Asterisk's SayNumber and SayDigits on a channel whose language is id (id/digits/)"),
 }
 
 
@@ -259,8 +261,11 @@ def check_tools() -> None:
     missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
     if missing:
         raise PromptToolMissing(
-            f"{' and '.join(missing)} not found: the prompts are spoken by espeak-ng and converted by sox "
-            "(Debian packages espeak-ng and sox; scripts/setup.sh installs them)"
+            Message(
+                "{tools} not found: the prompts are spoken by espeak-ng and converted by sox "
+                "(Debian packages espeak-ng and sox; scripts/setup.sh installs them)",
+                tools=" and ".join(missing),
+            )
         )
 
 

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.db import make_engine
+from kernel.messages import N_, Message
 from kernel.settings import Settings
 from lab.kamailio import Kamailio, KamailioConfig, render_config
 from lab.lifecycle import LifecycleError, bot_behaviours
@@ -223,19 +224,19 @@ def down(settings: Settings) -> list[str]:
     stopped: list[str] = []
     kamailio = kamailio_for(settings)
     if kamailio.pid() is not None:
-        stopped.append(f"Kamailio (pid {kamailio.pid()})")
+        stopped.append(Message("Kamailio (pid {pid})", pid=kamailio.pid()))
         kamailio.stop()
     for entry in state.get("nodes", []):  # type: ignore[union-attr]
         name = entry["name"]
         bots = [p for p in entry.get("bot_pids", []) if _terminate(p)]
         if bots:
-            stopped.append(f"{name}: {len(bots)} bot process(es)")
+            stopped.append(Message("{node}: {count} bot process(es)", node=name, count=len(bots)))
         if _terminate(entry.get("engine_pid")):
-            stopped.append(f"{name}: engine (pid {entry['engine_pid']})")
+            stopped.append(Message("{node}: engine (pid {pid})", node=name, pid=entry["engine_pid"]))
         node_settings = dataclasses.replace(settings, data_dir=Path(entry["data_dir"]))
         asterisk = Stack(node_settings).asterisk
         if asterisk.pid() is not None:
-            stopped.append(f"{name}: Asterisk (pid {asterisk.pid()})")
+            stopped.append(Message("{node}: Asterisk (pid {pid})", node=name, pid=asterisk.pid()))
             asterisk.stop()
     state_path(settings).unlink(missing_ok=True)
     return stopped
@@ -250,34 +251,48 @@ def status(settings: Settings) -> dict[str, object]:
     kamailio = kamailio_for(settings)
     active: dict[str, str] = {}
     if kamailio.pid() is None:
-        report["kamailio"] = "not running"
+        report["kamailio"] = Message("not running")
     else:
         try:
             active = {s.uri.removeprefix("sip:"): s.flags for s in kamailio.nodes()}
             up_count = sum(f.startswith("A") for f in active.values())
-            report["kamailio"] = (
-                f"running (pid {kamailio.pid()}) on {state['address']}, {up_count}/{len(active)} node(s) up"
+            report["kamailio"] = Message(
+                "running (pid {pid}) on {address}, {up}/{count} node(s) up",
+                pid=kamailio.pid(),
+                address=state["address"],
+                up=up_count,
+                count=len(active),
             )
         except RuntimeError as exc:
-            report["kamailio"] = f"pid {kamailio.pid()} but its control socket does not answer: {exc}"
+            report["kamailio"] = Message(
+                "pid {pid} but its control socket does not answer: {error}", pid=kamailio.pid(), error=exc
+            )
     for entry in state.get("nodes", []):  # type: ignore[union-attr]
         name = entry["name"]
         node_settings = dataclasses.replace(settings, data_dir=Path(entry["data_dir"]))
         asterisk = Stack(node_settings).asterisk
         flags = active.get(entry["sip"], "?")
-        where = "in" if flags.startswith("A") else "OUT of"
+        where = (
+            N_("running (pid {pid}) on {sip}, in Kamailio's set ({flags})")
+            if flags.startswith("A")
+            else N_("running (pid {pid}) on {sip}, OUT of Kamailio's set ({flags})")
+        )
         report[f"{name} asterisk"] = (
-            f"running (pid {asterisk.pid()}) on {entry['sip']}, {where} Kamailio's set ({flags})"
+            Message(where, pid=asterisk.pid(), sip=entry["sip"], flags=flags)
             if asterisk.pid() is not None
-            else f"not running ({entry['sip']})"
+            else Message("not running ({sip})", sip=entry["sip"])
         )
         engine_pid = entry.get("engine_pid")
         report[f"{name} engine"] = (
-            f"running (pid {engine_pid}) on {entry['agi']}" if alive(engine_pid) else "not running"
+            Message("running (pid {pid}) on {agi}", pid=engine_pid, agi=entry["agi"])
+            if alive(engine_pid)
+            else Message("not running")
         )
         bots = entry.get("bot_pids", [])
         if bots:
-            report[f"{name} bots"] = f"{sum(alive(p) for p in bots)}/{len(bots)} bot process(es)"
+            report[f"{name} bots"] = Message(
+                "{running}/{count} bot process(es)", running=sum(alive(p) for p in bots), count=len(bots)
+            )
     report["database"] = state.get("database", "")
     return report
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel.db import make_engine
+from kernel.messages import N_, Message
 from kernel.settings import Settings
 from lab.sample import load_sample_roster, week_start
 from lab.sipp import place_calls
@@ -27,6 +28,11 @@ from shifts.model import Staff
 from shifts.roster import on_duty
 from shifts.store import load_duties
 from softphone.bots import Bot, answered_by, read_events
+from web.calls.services import plan_in_language
+from web.i18n import translate as tr
+
+# The per-call labels of the results, in the run's language (`siaga demo` speaks it, see siaga/language.py).
+LABELS = {"routed": N_("routed to"), "skipped": N_("skipped"), "answered": N_("answered"), "why": N_("why")}
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,17 @@ def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
     db = make_engine(settings.db_url)
     first_day = week_start(datetime.now(UTC).astimezone().date())
     count = load_sample_roster(db, settings.region_dir, settings.facilities_path, first_day)
-    print(f"[1/4] sample roster for the week of {first_day}: {count} shift assignments ({settings.db_url})")
+    print(
+        "[1/4] "
+        + tr(
+            Message(
+                "sample roster for the week of {week}: {count} shift assignments ({db})",
+                week=first_day,
+                count=count,
+                db=settings.db_url,
+            )
+        )
+    )
     with Session(db) as session:
         endpoints = sorted(set(session.scalars(select(Staff.endpoint))))
     calls = read_demo_calls(settings.region_dir / "demo_calls.csv")
@@ -79,10 +95,27 @@ def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
 
     stack = Stack(settings)
     try:
-        print(f"[2/4] starting Asterisk, the engine and {len(endpoints)} operator softphones …", flush=True)
+        print(
+            "[2/4] "
+            + tr(
+                Message(
+                    "starting Asterisk, the engine and {count} operator softphones …", count=len(endpoints)
+                )
+            ),
+            flush=True,
+        )
         stack.start([Bot(e) for e in endpoints])
-        print(f"      all {len(endpoints)} softphones registered ({time.monotonic() - started:.0f} s)")
-        print(f"[3/4] placing {len(calls)} calls with SIPp …", flush=True)
+        print(
+            "      "
+            + tr(
+                Message(
+                    "all {count} softphones registered ({seconds} s)",
+                    count=len(endpoints),
+                    seconds=f"{time.monotonic() - started:.0f}",
+                )
+            )
+        )
+        print("[3/4] " + tr(Message("placing {count} calls with SIPp …", count=len(calls))), flush=True)
         called_at = datetime.now(UTC)
         run = place_calls(
             [(c.caller, c.dialled) for c in calls],
@@ -96,42 +129,65 @@ def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
         if not keep_running:
             stack.stop()
 
-    print("[4/4] results: where the engine routed each call and which softphone answered\n")
+    print("[4/4] " + tr(N_("results: where the engine routed each call and which softphone answered")) + "\n")
+    label = {key: tr(word) for key, word in LABELS.items()}
+    width = max(len(v) for v in label.values()) + 2
     failures = 0
     for n, call in enumerate(calls, start=1):
-        plan = plans.get(call.caller) or {}
+        # The plan's skip reasons are the router's English: shown in the reader's language.
+        plan = plan_in_language(plans.get(call.caller) or {})
         area = plan.get("area") or {}
-        where = f"{area['name']} [{area['code']}]" if area else "area unknown"
+        where = f"{area['name']} [{area['code']}]" if area else tr(N_("area unknown"))
         source = (plan.get("location") or {}).get("source")
-        located = f"location from {source}" if source else "no location"
+        located = tr(Message("location from {source}", source=source)) if source else tr(N_("no location"))
         answered = answered_by(events, call.caller)
         expected = expected_endpoints(settings, call.expected_facility, called_at)
         ok = len(answered) == 1 and answered[0] in expected
         failures += not ok
-        print(f"{n:>2}. caller {call.caller} dialled {call.dialled}: {where}, {located}")
+        print(
+            f"{n:>2}. "
+            + tr(
+                Message(
+                    "caller {caller} dialled {dialled}: {where}, {located}",
+                    caller=call.caller,
+                    dialled=call.dialled,
+                    where=where,
+                    located=located,
+                )
+            )
+        )
         targets = [f"{i}) {t['endpoint']}" for i, t in enumerate(plan.get("targets", []), start=1)]
         first_desk = len(targets) + 1
         targets += [
-            f"{i}) desk {d['desk']}" + (f" (wait {d['max_wait_s']} s)" if d.get("max_wait_s") else "")
+            f"{i}) "
+            + tr(Message("desk {desk}", desk=d["desk"]))
+            + (tr(Message(" (wait {seconds} s)", seconds=d["max_wait_s"])) if d.get("max_wait_s") else "")
             for i, d in enumerate(plan.get("desks", []), start=first_desk)
         ]
-        fallback = "(the engine gave no plan: dialplan fallback, the default desk)"
-        print(f"    routed to  {'  '.join(targets) if plan else fallback}")
+        fallback = tr(N_("(the engine gave no plan: dialplan fallback, the default desk)"))
+        print(f"    {label['routed']:<{width}}{'  '.join(targets) if plan else fallback}")
         for skip in plan.get("skipped", []):
-            print(f"    skipped    {skip['facility']}: {skip['reason']}")
+            print(f"    {label['skipped']:<{width}}{skip['facility']}: {skip['reason']}")
+        wanted = tr(N_(" or ")).join(sorted(expected)) or tr(N_("nobody?"))
         verdict = (
-            "as expected" if ok else f"NOT AS EXPECTED (wanted {' or '.join(sorted(expected)) or 'nobody?'})"
+            tr(N_("as expected")) if ok else tr(Message("NOT AS EXPECTED (wanted {wanted})", wanted=wanted))
         )
-        print(f"    answered   {', '.join(answered) or '(nobody)'}  {verdict}")
-        print(f"    why        {call.note}")
+        nobody = tr(N_("(nobody)"))
+        print(f"    {label['answered']:<{width}}{', '.join(answered) or nobody}  {verdict}")
+        print(f"    {label['why']:<{width}}{call.note}")
     print()
     print(
         f"demo calls={len(calls)} as_expected={len(calls) - failures} failed={failures} "
         f"sipp_exit={run.returncode} seconds={time.monotonic() - started:.0f}"
     )
     print(
-        f"logs: {settings.run_dir}: asterisk/log, engine/engine.log, engine/decisions.jsonl, bots/, demo/sipp"
+        tr(
+            Message(
+                "logs: {folder}: asterisk/log, engine/engine.log, engine/decisions.jsonl, bots/, demo/sipp",
+                folder=settings.run_dir,
+            )
+        )
     )
     if keep_running:
-        print("everything is still running: `siaga asterisk stop` and kill the engine/bots when done")
+        print(tr(N_("everything is still running: `siaga asterisk stop` and kill the engine/bots when done")))
     return 1 if failures or run.returncode != 0 else 0

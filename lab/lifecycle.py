@@ -16,6 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kernel.messages import Message
 from kernel.settings import Settings
 from lab.pbx import asterisk_for, phone_endpoints
 from lab.processes import alive
@@ -108,13 +109,13 @@ def down(settings: Settings) -> list[str]:
         for pid in running_bots:
             _terminate_group(pid)
         if running_bots:
-            stopped.append(f"{len(running_bots)} softphone bot process(es)")
+            stopped.append(Message("{count} softphone bot process(es)", count=len(running_bots)))
         if alive(state.engine_pid):
             _terminate_group(state.engine_pid)  # type: ignore[arg-type]
-            stopped.append(f"engine (pid {state.engine_pid})")
+            stopped.append(Message("engine (pid {pid})", pid=state.engine_pid))
     asterisk = asterisk_for(settings)
     if asterisk.pid() is not None:
-        stopped.append(f"Asterisk (pid {asterisk.pid()})")
+        stopped.append(Message("Asterisk (pid {pid})", pid=asterisk.pid()))
         asterisk.stop()
     state_path(settings).unlink(missing_ok=True)
     return stopped
@@ -123,24 +124,43 @@ def down(settings: Settings) -> list[str]:
 def status(settings: Settings) -> dict[str, object]:
     state = read_state(settings)
     asterisk = asterisk_for(settings)
-    report: dict[str, object] = {"asterisk": "not running", "engine": "not running", "bots": "none"}
+    report: dict[str, object] = {
+        "asterisk": Message("not running"),
+        "engine": Message("not running"),
+        "bots": Message("none"),
+    }
     if asterisk.pid() is not None:
         try:
             contacts = asterisk.registered_endpoints()
-            report["asterisk"] = f"running (pid {asterisk.pid()}), {len(contacts)} softphone(s) registered"
+            report["asterisk"] = Message(
+                "running (pid {pid}), {count} softphone(s) registered",
+                pid=asterisk.pid(),
+                count=len(contacts),
+            )
         except RuntimeError as exc:
-            report["asterisk"] = f"pid {asterisk.pid()} but the CLI does not answer: {exc}"
+            report["asterisk"] = Message(
+                "pid {pid} but the CLI does not answer: {error}", pid=asterisk.pid(), error=exc
+            )
     if state is not None and alive(state.engine_pid):
         try:
             with socket.create_connection((settings.agi_host, settings.agi_port), timeout=1):
-                listening = "listening"
+                listening = Message("listening")
         except OSError:
-            listening = "NOT listening"
-        report["engine"] = (
-            f"running (pid {state.engine_pid}), {listening} on {settings.agi_host}:{settings.agi_port}"
+            listening = Message("NOT listening")
+        report["engine"] = Message(
+            "running (pid {pid}), {listening} on {host}:{port}",
+            pid=state.engine_pid,
+            listening=listening,
+            host=settings.agi_host,
+            port=settings.agi_port,
         )
     if state is not None and state.bot_pids:
         running = sum(alive(p) for p in state.bot_pids)
-        report["bots"] = f"{running}/{len(state.bot_pids)} bot process(es) for {len(state.bots)} operator(s)"
+        report["bots"] = Message(
+            "{running}/{count} bot process(es) for {operators} operator(s)",
+            running=running,
+            count=len(state.bot_pids),
+            operators=len(state.bots),
+        )
     report["logs"] = str(settings.run_dir)
     return report

@@ -23,12 +23,13 @@ def _same(text: str) -> str:
 
 def format_plan(plan: RoutePlan, translate: Callable[[str], str] = _same) -> str:
     t = translate
+    unknown = t(N_("(unknown)"))  # marked outside the Message below: Babel skips a nested marker
     lines = [
         t(
             Message(
                 "call {call}  caller {caller}  service {service}  at {at}",
                 call=plan.call_id,
-                caller=plan.caller or t(N_("(unknown)")),
+                caller=plan.caller or unknown,
                 service=plan.service,
                 at=plan.at.isoformat(),
             )

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kernel.messages import N_, Message
 from shifts.coverage import FacilityLike, Gap, ServiceLike, coverage_gaps
 from shifts.model import CoverageAlert, JobRun
 from shifts.roster import Handover, build_snapshot, handovers
@@ -185,13 +186,37 @@ def record_alerts(session: Session, gaps: list[Gap], now: datetime) -> list[Gap]
     return new
 
 
-def describe_gap(gap: Gap) -> str:
+def _same(text: str) -> str:
+    return text
+
+
+def _plain(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def describe_gap(
+    gap: Gap, translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _plain
+) -> str:
+    """A coverage gap in one line: English for the log (the defaults), the reader's language for the CLI
+    (`translate`: `tr`, `number`: `web.i18n.format_number`)."""
     zone = ZoneInfo(gap.timezone)
     hours = gap.length.total_seconds() / 3600
-    where = f"kecamatan {gap.code} ({', '.join(gap.facilities)})" if gap.scope == "kecamatan" else gap.code
-    return (
-        f"{where}: no {gap.service} staff on duty {_clock(gap.start, zone)} – {_clock(gap.end, zone)} "
-        f"({hours:.1f} h)"
+    where = (
+        translate(
+            Message("kecamatan {code} ({facilities})", code=gap.code, facilities=", ".join(gap.facilities))
+        )
+        if gap.scope == "kecamatan"
+        else gap.code
+    )
+    return translate(
+        Message(
+            "{where}: no {service} staff on duty {start} – {end} ({hours} h)",
+            where=where,
+            service=gap.service,
+            start=_clock(gap.start, zone),
+            end=_clock(gap.end, zone),
+            hours=number(hours, 1),
+        )
     )
 
 
@@ -233,18 +258,36 @@ def roster_summary(ctx: JobContext, run_time: datetime) -> RosterSummary:
     return summary
 
 
-def describe_summary(s: RosterSummary) -> str:
+def describe_summary(
+    s: RosterSummary, translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _plain
+) -> str:
+    """The next day at a glance: English for the log (the defaults), the reader's language for the CLI."""
+    t = translate
     facility_gaps = sorted({g.code for g in s.gaps if g.scope == "facility"})
     kecamatan_gaps = sorted({g.code for g in s.gaps if g.scope == "kecamatan"})
-    gaps = "no coverage gaps"
+    gaps = t(N_("no coverage gaps"))
     if s.gaps:
         shown = ", ".join(facility_gaps[:10]) + (" …" if len(facility_gaps) > 10 else "")
-        gaps = (
-            f"coverage gaps at {len(facility_gaps)} facilities ({shown}) and {len(kecamatan_gaps)} kecamatan"
+        gaps = t(
+            Message(
+                "coverage gaps at {facilities} facilities ({shown}) and {kecamatan} kecamatan",
+                facilities=number(len(facility_gaps), 0),
+                shown=shown,
+                kecamatan=number(len(kecamatan_gaps), 0),
+            )
         )
-    return (
-        f"roster {s.start:%Y-%m-%d %H:%M} UTC + 24 h: {s.shifts} shifts by {s.people} people at "
-        f"{s.facilities} facilities; {s.leaves} on leave, {s.swaps} swaps; {gaps}"
+    return t(
+        Message(
+            "roster {start} UTC + 24 h: {shifts} shifts by {people} people at {facilities} facilities; "
+            "{leaves} on leave, {swaps} swaps; {gaps}",
+            start=f"{s.start:%Y-%m-%d %H:%M}",
+            shifts=number(s.shifts, 0),
+            people=number(s.people, 0),
+            facilities=number(s.facilities, 0),
+            leaves=number(s.leaves, 0),
+            swaps=number(s.swaps, 0),
+            gaps=gaps,
+        )
     )
 
 

@@ -87,7 +87,14 @@ def gap_json(gap: Gap) -> dict[str, object]:
     }
 
 
-def gap_lines(gaps: Sequence[Gap], translate: Callable[[str], str] = _same) -> list[str]:
+def _plain(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def gap_lines(
+    gaps: Sequence[Gap], translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _plain
+) -> list[str]:
+    """`number` (`web.i18n.format_number`) writes the hours the reader's way: 7,0 in Indonesian."""
     lines = []
     for gap in gaps:
         hours = gap.length.total_seconds() / 3600
@@ -103,7 +110,7 @@ def gap_lines(gaps: Sequence[Gap], translate: Callable[[str], str] = _same) -> l
                     where=where,
                     service=gap.service,
                     span=span(gap.start, gap.end, gap.timezone),
-                    hours=f"{hours:.1f}",
+                    hours=number(hours, 1),
                 )
             )
             + (f"  [{', '.join(gap.facilities)}]" if gap.scope == "kecamatan" else "")

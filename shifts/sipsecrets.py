@@ -23,6 +23,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from kernel.messages import Message
 from kernel.settings import Settings, SettingsError, operator_password_problem
 
 log = logging.getLogger("siaga.sipsecrets")
@@ -114,8 +115,12 @@ def endpoint_passwords(
     missing = [name for name in names if name not in known]
     if missing:
         raise SecretsError(
-            f"no SIP secret for {', '.join(missing)} in {store.path}: secrets are made when Asterisk is "
-            "started (`siaga up`, `siaga asterisk start`) for every endpoint of the staff table; check the "
-            "name, or start Asterisk once after adding the staff member"
+            Message(
+                "no SIP secret for {endpoints} in {path}: secrets are made when Asterisk is started "
+                "(`siaga up`, `siaga asterisk start`) for every endpoint of the staff table; check the "
+                "name, or start Asterisk once after adding the staff member",
+                endpoints=", ".join(missing),
+                path=store.path,
+            )
         )
     return {name: known[name] for name in names}

@@ -175,8 +175,10 @@ def cmd_softphone(args: argparse.Namespace) -> int:
     is given (a softphone on another machine than siaga's data)."""
 
     if args.password is not None or args.list_audio_devices:
-        return softphone_cli.run(args)
-    return softphone_cli.run(args, passwords=endpoint_passwords(settings_from_args(args), args.user))
+        return softphone_cli.run(args, translate=tr)
+    return softphone_cli.run(
+        args, passwords=endpoint_passwords(settings_from_args(args), args.user), translate=tr
+    )
 
 
 # -- up / down / status --------------------------------------------------------------------------------
@@ -261,7 +263,9 @@ def cmd_down(args: argparse.Namespace) -> int:
 
     settings = settings_from_args(args)
     stopped = cluster.down(settings) + down(settings)
-    print(tr(N_("stopped: ")) + ", ".join(stopped) if stopped else tr(N_("nothing was running")))
+    print(
+        tr(N_("stopped: ")) + ", ".join(tr(s) for s in stopped) if stopped else tr(N_("nothing was running"))
+    )
     return 0
 
 
@@ -271,12 +275,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     nodes = cluster.status(settings)
     if nodes:
         for key, value in nodes.items():
-            print(f"{key:<14} {value}")
+            print(f"{key:<14} {tr(value) if isinstance(value, str) else value}")
         running = [v for k, v in nodes.items() if k == "kamailio" or k.endswith(("asterisk", "engine"))]
         return 0 if all(str(v).startswith("running") for v in running) else 1
     report = status(settings)
     for key, value in report.items():
-        print(f"{key:<9} {value}")
+        print(f"{key:<9} {tr(value) if isinstance(value, str) else value}")
     return 0 if str(report["asterisk"]).startswith("running") else 1
 
 

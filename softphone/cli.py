@@ -17,12 +17,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 from kernel.catalogue import UNIT_STATUS_CODE, UNIT_STATUS_KEYS
+from kernel.messages import N_, Message
 from softphone.audio import AudioDeviceError, AudioSetup, describe_devices, parse_device_options
 from softphone.events import (
     ANSWERED,
@@ -112,6 +113,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+Translate = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    """The English msgids as they are: the standalone tool's language (`siaga softphone` passes `tr`)."""
+    return text
+
+
 def _answer_delays(values: list[str], users: list[str]) -> tuple[float, dict[str, float]]:
     default, per_user = 0.0, {}
     for value in values:
@@ -119,13 +128,21 @@ def _answer_delays(values: list[str], users: list[str]) -> tuple[float, dict[str
         try:
             delay = float(seconds)
         except ValueError:
-            raise UsageError(f"--answer-after wants SECONDS or NAME=SECONDS, got {value!r}") from None
+            raise UsageError(
+                Message("--answer-after wants SECONDS or NAME=SECONDS, got {value!r}", value=value)
+            ) from None
         if delay < 0:
-            raise UsageError(f"--answer-after must not be negative: {value!r}")
+            raise UsageError(Message("--answer-after must not be negative: {value!r}", value=value))
         if not sep:
             default = delay
         elif name not in users:
-            raise UsageError(f"--answer-after {value!r}: {name!r} is not one of the --user names")
+            raise UsageError(
+                Message(
+                    "--answer-after {value!r}: {name!r} is not one of the --user names",
+                    value=value,
+                    name=name,
+                )
+            )
         else:
             per_user[name] = delay
     return default, per_user
@@ -142,7 +159,7 @@ def audio_setup(args: argparse.Namespace) -> AudioSetup:
     return AudioSetup.system(capture, playback)
 
 
-def list_audio_devices() -> int:
+def list_audio_devices(t: Translate = _same) -> int:
     """--list-audio-devices: what a phone here could open, and the codecs it offers, best first."""
     try:
         phone = Softphone(sound_driver=True)  # the devices are listed, none is opened
@@ -154,20 +171,24 @@ def list_audio_devices() -> int:
         for line in describe_devices(phone.audio_devices, missing):
             print(line)
         enabled = [name for name, priority in phone.codecs if priority > 0]
-        print("codecs (best first): " + ", ".join(enabled))
+        print(t(N_("codecs (best first): ")) + ", ".join(enabled))
         if not any(name.lower().startswith("opus/") for name in enabled):
-            print("opus: not in this pjsua2 build; calls use G.711 (PCMU/PCMA)")
+            print(t(N_("opus: not in this pjsua2 build; calls use G.711 (PCMU/PCMA)")))
     return 0
 
 
 def _validate(args: argparse.Namespace) -> tuple[float, dict[str, float]]:
     users: list[str] = args.user
     if not users:
-        raise UsageError("give at least one --user")
+        raise UsageError(N_("give at least one --user"))
     if len(users) > MAX_OPERATORS:
         raise UsageError(
-            f"{len(users)} users given, but one softphone process holds at most {MAX_OPERATORS}; "
-            "run several processes (softphone.bots.BotFleet does this)"
+            Message(
+                "{count} users given, but one softphone process holds at most {most}; "
+                "run several processes (softphone.bots.BotFleet does this)",
+                count=len(users),
+                most=MAX_OPERATORS,
+            )
         )
     for user in users:
         problem = username_problem(user)
@@ -175,31 +196,31 @@ def _validate(args: argparse.Namespace) -> tuple[float, dict[str, float]]:
             raise UsageError(problem)
     duplicates = sorted({u for u in users if users.count(u) > 1})
     if duplicates:
-        raise UsageError(f"--user given twice: {', '.join(duplicates)}")
+        raise UsageError(Message("--user given twice: {users}", users=", ".join(duplicates)))
     unknown = [u for u in args.no_answer if u not in users]
     if unknown:
-        raise UsageError(f"--no-answer names that are not --user: {', '.join(unknown)}")
+        raise UsageError(Message("--no-answer names that are not --user: {users}", users=", ".join(unknown)))
     try:
         parse_server(args.server)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if args.register_timeout <= 0:
-        raise UsageError("--register-timeout must be positive")
+        raise UsageError(N_("--register-timeout must be positive"))
     return _answer_delays(args.answer_after, users)
 
 
 _POP_LINES = (
-    ("attempt", "X-Siaga-Attempt"),
-    ("service", "X-Siaga-Service"),
-    ("caller", "X-Siaga-Caller"),
-    ("area", "X-Siaga-Area"),
-    ("location", "X-Siaga-Location"),
-    ("ambulance", "X-Siaga-Ambulance"),
-    ("call id", "X-Siaga-Call"),
+    (N_("attempt"), "X-Siaga-Attempt"),
+    (N_("service"), "X-Siaga-Service"),
+    (N_("caller"), "X-Siaga-Caller"),
+    (N_("area"), "X-Siaga-Area"),
+    (N_("location"), "X-Siaga-Location"),
+    (N_("ambulance"), "X-Siaga-Ambulance"),
+    (N_("call id"), "X-Siaga-Call"),
 )
 
 
-def _screen_pop(headers: dict[str, str]) -> list[str]:
+def _screen_pop(headers: dict[str, str], t: Translate = _same) -> list[str]:
     """The router's X-Siaga-* headers as labelled lines, the attempt first (is this call a failover?);
     they are removed from `headers`, so what is left is shown raw."""
     lines: list[str] = []
@@ -210,50 +231,76 @@ def _screen_pop(headers: dict[str, str]) -> list[str]:
         if name == "X-Siaga-Location":
             source = headers.pop("X-Siaga-Location-Source", "?")
             accuracy = headers.pop("X-Siaga-Accuracy", "?")
-            value = f"{value}  [source {source}, accuracy {accuracy}]"
-        lines.append(f"    {label + ':':<10}{value}")
+            value = f"{value}  " + t(
+                Message("[source {source}, accuracy {accuracy}]", source=source, accuracy=accuracy)
+            )
+        lines.append(f"    {t(label) + ':':<10}{value}")
     return lines
 
 
-def format_event(event: Event) -> str:
-    """One readable line (an incoming call gets a small block) for an operator watching a terminal."""
+def format_event(event: Event, translate: Translate = _same) -> str:
+    """One readable line (an incoming call gets a small block) for an operator watching a terminal;
+    `translate` (`siaga softphone` passes `tr`) gives the operator's language, the default English."""
+    t = translate
     who = f"[{event.get('account', '?')}]"
     kind = event.get("event")
-    caller = event.get("caller") or "anonymous"
+    caller = event.get("caller") or t(N_("anonymous"))
     if kind == REGISTERED:
-        return f"{who} registered at {event.get('server')}"
+        return f"{who} " + t(Message("registered at {server}", server=event.get("server")))
     if kind == UNREGISTERED:
-        return f"{who} unregistered"
+        return f"{who} " + t(N_("unregistered"))
     if kind == REGISTRATION_FAILED:
         status = f"{event.get('status_code')} {event.get('reason')}"
-        return f"{who} registration FAILED at {event.get('server')}: {status}"
+        return f"{who} " + t(
+            Message("registration FAILED at {server}: {status}", server=event.get("server"), status=status)
+        )
     if kind == INCOMING:
         name = event.get("display_name")
-        lines = [f"{who} incoming call from {caller}" + (f' ("{name}")' if name and name != caller else "")]
+        lines = [
+            f"{who} "
+            + t(Message("incoming call from {caller}", caller=caller))
+            + (f' ("{name}")' if name and name != caller else "")
+        ]
         headers: dict[str, str] = dict(event.get("headers") or {})
-        lines += _screen_pop(headers)
+        lines += _screen_pop(headers, t)
         lines.append(f"    sip call-id: {event.get('sip_call_id')}")
         lines += [f"    {name}: {value}" for name, value in headers.items()]
         if len(lines) == 2:
-            lines.append("    (no X- headers)")
+            lines.append("    " + t(N_("(no X- headers)")))
         return "\n".join(lines)
     if kind == ANSWERED:
-        return f"{who} answered call from {caller}"
+        return f"{who} " + t(Message("answered call from {caller}", caller=caller))
     if kind == MESSAGE:
         body = str(event.get("body") or "").splitlines() or [""]
-        sender = event.get("sender") or "unknown"
-        return "\n".join([f"{who} message from {sender}", *(f"    {line}" for line in body)])
+        sender = event.get("sender") or t(N_("unknown"))
+        return "\n".join(
+            [
+                f"{who} " + t(Message("message from {sender}", sender=sender)),
+                *(f"    {line}" for line in body),
+            ]
+        )
     if kind == DISCONNECTED:
         status = f"{event.get('status_code')} {event.get('reason')}"
         if event.get("answered"):
-            return f"{who} call from {caller} ended after {event.get('duration_s', 0):.1f} s ({status})"
-        return f"{who} call from {caller} ended unanswered ({status})"
+            return f"{who} " + t(
+                Message(
+                    "call from {caller} ended after {seconds} s ({status})",
+                    caller=caller,
+                    seconds=f"{event.get('duration_s', 0):.1f}",
+                    status=status,
+                )
+            )
+        return f"{who} " + t(
+            Message("call from {caller} ended unanswered ({status})", caller=caller, status=status)
+        )
     return f"{who} {kind}"
 
 
-def _describe_failure(name: str, status: RegistrationStatus | None, timeout_s: float) -> str:
+def _describe_failure(
+    name: str, status: RegistrationStatus | None, timeout_s: float, t: Translate = _same
+) -> str:
     if status is None or status.status_code is None:
-        return f"{name} (no answer within {timeout_s:g} s)"
+        return t(Message("{name} (no answer within {seconds} s)", name=name, seconds=f"{timeout_s:g}"))
     return f"{name} ({status.status_code} {status.reason})"
 
 
@@ -285,14 +332,19 @@ def _passwords(args: argparse.Namespace, given: Mapping[str, str] | None) -> dic
         try:
             known = json.loads(os.environ.get(PASSWORDS_ENV) or "{}")
         except json.JSONDecodeError:
-            raise UsageError(f"${PASSWORDS_ENV} is not a JSON object user → password") from None
+            raise UsageError(
+                Message("${name} is not a JSON object user → password", name=PASSWORDS_ENV)
+            ) from None
     if not isinstance(known, Mapping) or not all(isinstance(v, str) for v in known.values()):
-        raise UsageError(f"${PASSWORDS_ENV} is not a JSON object user → password")
+        raise UsageError(Message("${name} is not a JSON object user → password", name=PASSWORDS_ENV))
     missing = [user for user in args.user if user not in known]
     if missing:
         raise UsageError(
-            f"no SIP password for {', '.join(missing)}: run `siaga softphone`, which reads each endpoint's "
-            "secret from the data directory (`siaga secrets show ENDPOINT` prints one), or give --password"
+            Message(
+                "no SIP password for {users}: run `siaga softphone`, which reads each endpoint's secret from "
+                "the data directory (`siaga secrets show ENDPOINT` prints one), or give --password",
+                users=", ".join(missing),
+            )
         )
     return {user: known[user] for user in args.user}
 
@@ -302,19 +354,22 @@ def run(
     stop: threading.Event | None = None,
     *,
     passwords: Mapping[str, str] | None = None,
+    translate: Translate = _same,
 ) -> int:
     """Run until SIGINT/SIGTERM (or until `stop` is set, for embedding); see the module docstring.
-    `passwords` (user → SIP password) is how `siaga softphone` hands over the stored secrets."""
+    `passwords` (user → SIP password) is how `siaga softphone` hands over the stored secrets, and
+    `translate` its language (the events' JSON and the logs stay as they are)."""
+    t = translate
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.list_audio_devices:
-        return list_audio_devices()
+        return list_audio_devices(t)
     try:
         default_delay, delays = _validate(args)
         secrets = _passwords(args, passwords)
         audio = audio_setup(args)
     except UsageError as exc:
-        print(f"softphone: {exc}", file=sys.stderr)
+        print(f"softphone: {_said(exc, t)}", file=sys.stderr)
         return 2
 
     status_out = sys.stderr if args.json else sys.stdout
@@ -324,7 +379,7 @@ def run(
         if args.json:
             stdout_sink.write(event)
         else:
-            print(format_event(event), flush=True)
+            print(format_event(event, t), flush=True)
 
     stop = stop or threading.Event()
     with _stop_on_signals(stop):
@@ -365,69 +420,91 @@ def run(
             if not registered:
                 statuses = phone.registrations()
                 failed = [
-                    _describe_failure(u, statuses.get(u), args.register_timeout)
+                    _describe_failure(u, statuses.get(u), args.register_timeout, t)
                     for u in args.user
                     if not statuses.get(u, RegistrationStatus()).registered
                 ]
                 print(
-                    f"softphone: registration at {args.server} failed: " + ", ".join(failed),
+                    "softphone: "
+                    + t(Message("registration at {server} failed: ", server=args.server))
+                    + ", ".join(failed),
                     file=sys.stderr,
                 )
                 return 1
-            mode = "auto-answering" if args.auto_answer else "ringing only"
+            mode = t(N_("auto-answering")) if args.auto_answer else t(N_("ringing only"))
             print(
-                f"softphone: {len(args.user)} operator(s) registered at {args.server}, {mode}; "
-                "Ctrl-C or SIGTERM to stop",
+                "softphone: "
+                + t(
+                    Message(
+                        "{count} operator(s) registered at {server}, {mode}; Ctrl-C or SIGTERM to stop",
+                        count=len(args.user),
+                        server=args.server,
+                        mode=mode,
+                    )
+                ),
                 file=status_out,
                 flush=True,
             )
             if args.keys or sys.stdin.isatty():
-                print(HELP, file=status_out, flush=True)
+                print(t(HELP), file=status_out, flush=True)
                 threading.Thread(
-                    target=_read_keys, args=(phone, args.user[0], status_out, stop), daemon=True
+                    target=_read_keys, args=(phone, args.user[0], status_out, stop, t), daemon=True
                 ).start()
             while not stop.wait(0.5):
                 if not phone.alive:
-                    print("softphone: the pjsua loop stopped unexpectedly", file=sys.stderr)
+                    print("softphone: " + t(N_("the pjsua loop stopped unexpectedly")), file=sys.stderr)
                     return 1
             return 0
         finally:
             phone.close()
 
 
-def run_command(phone: Softphone, user: str, command: Command) -> str:
-    """Carry out one keyboard command; returns what to tell the operator."""
+def run_command(phone: Softphone, user: str, command: Command, translate: Translate = _same) -> str:
+    """Carry out one keyboard command; returns what to tell the operator, in `translate`'s language."""
+    t = translate
     if command.action == "dtmf":
-        return f"DTMF {command.argument} sent on {phone.send_dtmf(command.argument)} call(s)"
+        sent = phone.send_dtmf(command.argument)
+        return t(Message("DTMF {digits} sent on {count} call(s)", digits=command.argument, count=sent))
     if command.action == "answer":
-        return f"answered {phone.answer_ringing()} call(s)"
+        return t(Message("answered {count} call(s)", count=phone.answer_ringing()))
     if command.action == "hangup":
         phone.hangup_all()
-        return "hung up"
+        return t(N_("hung up"))
     if command.action == "dial":
-        state = "away" if command.argument == AWAY_CODE else "back"
+        away = command.argument == AWAY_CODE
         phone.dial(user, command.argument)
-        return f"{user}: marked {state} ({command.argument})"
+        marked = N_("{user}: marked away ({code})") if away else N_("{user}: marked back ({code})")
+        return t(Message(marked, user=user, code=command.argument))
     if command.action == "status":
         phone.dial(user, command.argument)
         status = UNIT_STATUS_KEYS[command.argument.removeprefix(UNIT_STATUS_CODE)]
-        return f"{user}: status {status} reported ({command.argument})"
+        return t(
+            Message(
+                "{user}: status {status} reported ({code})", user=user, status=status, code=command.argument
+            )
+        )
     if command.action == "help":
-        return HELP
+        return t(HELP)
     if command.action == "unknown":
-        return f"unknown command {command.argument!r}; {HELP}"
+        return t(Message("unknown command {command!r}; {help}", command=command.argument, help=t(HELP)))
     return ""
 
 
-def _read_keys(phone: Softphone, user: str, out: Any, stop: threading.Event) -> None:
+def _said(exc: BaseException, t: Translate) -> str:
+    """An error's message in the operator's language when it is one of ours (a `Message`)."""
+    reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return t(reason)
+
+
+def _read_keys(phone: Softphone, user: str, out: Any, stop: threading.Event, t: Translate = _same) -> None:
     """Stdin lines → commands until EOF; presence (away/back) applies to the first --user."""
     for line in sys.stdin:
         if stop.is_set():
             return
         try:
-            said = run_command(phone, user, parse_line(line))
+            said = run_command(phone, user, parse_line(line), t)
         except (RuntimeError, ValueError) as exc:
-            said = f"failed: {exc}"
+            said = t(Message("failed: {error}", error=_said(exc, t)))
         if said:
             print(f"softphone: {said}", file=out, flush=True)
 

@@ -18,12 +18,13 @@ import re
 from dataclasses import dataclass
 
 from kernel.catalogue import UNIT_STATUS_CODE, UNIT_STATUS_KEYS
+from kernel.messages import N_
 
 AWAY_CODE = "*46"
 BACK_CODE = "*47"
 _DIGITS = re.compile(r"[0-9*#A-Da-d]{1,32}")
 
-HELP = (
+HELP = N_(
     "keys: digits+Enter = DTMF, a = answer, h = hang up, away / back = pause routing to you, "
     "status NAME|KEY = an ambulance's status, ? = help"
 )

@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from geo.facilities import Facility
+from kernel.messages import Message
 from shifts.roster import Duty
 from shifts.templates import LONGEST_SHIFT, ShiftTemplate, zone_label
 from staffing.erlang import agents_needed, service_level
@@ -50,7 +51,7 @@ class StaffingInputError(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(f"--{field}: {reason}")
+        super().__init__(Message("--{field}: {reason}", field=field, reason=reason))
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,18 @@ def parse_target(text: str) -> Target:
     """`0.9/15` → 90 % within 15 s; anything else is refused with the reason."""
     match = _TARGET.match(text or "")
     if match is None:
-        raise StaffingInputError("target", f"{text!r} is not SHARE/SECONDS, e.g. 0.9/15 (90 % within 15 s)")
+        raise StaffingInputError(
+            "target", Message("{text!r} is not SHARE/SECONDS, e.g. 0.9/15 (90 % within 15 s)", text=text)
+        )
     share, within = float(match["share"]), float(match["within"])
     if not 0 < share < 1:
-        raise StaffingInputError("target", f"the share in {text!r} must be between 0 and 1, e.g. 0.9")
+        raise StaffingInputError(
+            "target", Message("the share in {text!r} must be between 0 and 1, e.g. 0.9", text=text)
+        )
     if not within > 0:
-        raise StaffingInputError("target", f"the seconds in {text!r} must be more than 0, e.g. 15")
+        raise StaffingInputError(
+            "target", Message("the seconds in {text!r} must be more than 0, e.g. 15", text=text)
+        )
     return Target(share, within)
 
 
@@ -104,13 +111,23 @@ def resolve_period(first: date | None, last: date | None, today: date) -> Period
     one end given: four weeks from or up to it."""
     four_weeks = timedelta(days=DEFAULT_DAYS - 1)
     if first is not None and last is not None and first > last:
-        raise StaffingInputError("from", f"{first.isoformat()} is after --to {last.isoformat()}")
+        raise StaffingInputError(
+            "from", Message("{first} is after --to {last}", first=first.isoformat(), last=last.isoformat())
+        )
     if last is None:
         last = today - timedelta(days=1) if first is None else first + four_weeks
     if first is None:
         first = last - four_weeks
     if (last - first).days + 1 > MAX_DAYS:
-        raise StaffingInputError("from", f"the period {first} to {last} is longer than {MAX_DAYS} days")
+        raise StaffingInputError(
+            "from",
+            Message(
+                "the period {first} to {last} is longer than {days} days",
+                first=first,
+                last=last,
+                days=MAX_DAYS,
+            ),
+        )
     return Period(first, last)
 
 
@@ -257,7 +274,7 @@ def staffing_table(
     tz = ZoneInfo(desk.timezone)
     templates = ordered_shifts(shifts)
     if not templates:
-        raise ValueError(f"desk {desk.code} has no shifts")
+        raise ValueError(Message("desk {code} has no shifts", code=desk.code))
     # Every shift of the period, by its (weekday, shift name), with its UTC window.
     occurrences: dict[tuple[int, str], list[tuple[datetime, datetime]]] = defaultdict(list)
     for day in period.days():

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from desks.config import DESK_KINDS_TEXT, is_desk
 from geo.facilities import Facility
 from geo.store import read_facilities
+from kernel.messages import Message
 from routing.records.model import CallRecord
 from shifts.roster import Duty
 from shifts.store import facility_templates, load_roster, utc_naive
@@ -40,10 +41,19 @@ def find_desk(facilities: Iterable[Facility], code: str) -> Facility:
     facility = known.get(code)
     if facility is None:
         desks = sorted(c for c, f in known.items() if is_desk(f))
-        hint = f" (desks: {', '.join(desks[:10])}{' …' if len(desks) > 10 else ''})" if desks else ""
-        raise StaffingInputError("desk", f"no facility {code!r}{hint}")
+        listed = ", ".join(desks[:10]) + (" …" if len(desks) > 10 else "")
+        hint = Message(" (desks: {desks})", desks=listed) if desks else ""
+        raise StaffingInputError("desk", Message("no facility {code!r}{hint}", code=code, hint=hint))
     if not is_desk(facility):
-        raise StaffingInputError("desk", f"{code} is a {facility.kind}, not a desk ({DESK_KINDS_TEXT})")
+        raise StaffingInputError(
+            "desk",
+            Message(
+                "{code} is a {kind}, not a desk ({kinds})",
+                code=code,
+                kind=facility.kind,
+                kinds=DESK_KINDS_TEXT,
+            ),
+        )
     return facility
 
 

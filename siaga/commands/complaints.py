@@ -26,9 +26,10 @@ from complaints.service import (
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.dataerrors import InputError, NotFound
 from kernel.db import make_engine
-from kernel.messages import Message
+from kernel.messages import N_, Message
 from kernel.settings import SettingsError
 from siaga.language import describe, row, tr
+from web.i18n import format_number
 
 
 def _actor() -> str:
@@ -44,7 +45,7 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 def _line(c: Complaint) -> str:
-    flags = " OVERDUE" if c.sla.overdue else (" due-soon" if c.sla.due_soon else "")
+    flags = " " + tr(N_("OVERDUE")) if c.sla.overdue else (" " + tr(N_("due-soon")) if c.sla.due_soon else "")
     return (
         f"{c.number}  {c.status:<17} {c.category:<10} {c.desk or '-':<6} {c.facility or '-':<22} "
         f"{c.received_at:%Y-%m-%d %H:%M}{flags}"
@@ -94,13 +95,29 @@ def _show(args: argparse.Namespace, session: Session, rules: ComplaintRules, now
         print(json.dumps(view.to_json(), indent=2, ensure_ascii=False))
         return 0
     print(_line(view))
-    print(f"  caller {view.caller or '-'}  channel {view.channel}  recording {view.recording or '-'}")
     print(
-        f"  first response due {view.due.first_response_due:%Y-%m-%d %H:%M}, "
-        f"done due {view.due.resolution_due:%Y-%m-%d %H:%M}"
+        "  "
+        + tr(
+            Message(
+                "caller {caller}  channel {channel}  recording {recording}",
+                caller=view.caller or "-",
+                channel=view.channel,
+                recording=view.recording or "-",
+            )
+        )
+    )
+    print(
+        "  "
+        + tr(
+            Message(
+                "first response due {first}, done due {done}",
+                first=f"{view.due.first_response_due:%Y-%m-%d %H:%M}",
+                done=f"{view.due.resolution_due:%Y-%m-%d %H:%M}",
+            )
+        )
     )
     for step in view.history:
-        took = f" (+{step.took_s // 60} min)" if step.took_s is not None else ""
+        took = tr(Message(" (+{minutes} min)", minutes=step.took_s // 60)) if step.took_s is not None else ""
         print(f"  {step.at:%Y-%m-%d %H:%M} {step.status}{took} {step.officer} {step.note}")
     return 0
 
@@ -123,7 +140,7 @@ def _list(args: argparse.Namespace, session: Session, rules: ComplaintRules, now
     else:
         for c in found:
             print(_line(c))
-        print(f"{len(found)} complaint(s)")
+        print(tr(Message("{count} complaint(s)", count=format_number(len(found)))))
     return 0
 
 
@@ -147,7 +164,7 @@ def _review(args: argparse.Namespace, session: Session, rules: ComplaintRules, n
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        print("\n".join(describe_review(result)))
+        print("\n".join(describe_review(result, tr)))
     return 0
 
 

@@ -22,6 +22,8 @@ from kernel.db import (
     stamp,
     upgrade,
 )
+from kernel.messages import N_, Message
+from siaga.language import tr
 from siaga.models import TABLE_MODULES  # noqa: F401  (every table on Base, for `revision`)
 
 
@@ -32,12 +34,30 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     if current_revision(engine) is None and _has_tables(engine):
         found = recognise(engine)
         stamp(engine, found)
-        print(f"{where}: made before migrations, its schema is revision {found}: stamped")
+        print(
+            tr(
+                Message(
+                    "{where}: made before migrations, its schema is revision {found}: stamped",
+                    where=where,
+                    found=found,
+                )
+            )
+        )
     before, after = upgrade(engine, args.to)
+    empty = tr(N_("an empty database"))
     if before == after:
-        print(f"{where}: at revision {after}, nothing to do")
+        print(tr(Message("{where}: at revision {after}, nothing to do", where=where, after=after)))
     else:
-        print(f"{where}: upgraded from {before or 'an empty database'} to {after}")
+        print(
+            tr(
+                Message(
+                    "{where}: upgraded from {before} to {after}",
+                    where=where,
+                    before=before or empty,
+                    after=after,
+                )
+            )
+        )
     return 0
 
 
@@ -46,14 +66,30 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     engine = connect(settings.db_url)
     current, head = current_revision(engine), head_revision()
     if current == head:
-        print(f"{current} (head)")
+        print(tr(Message("{current} (head)", current=current)))
         return 0
     if current is not None:
-        print(f"{current} (behind head {head}: run `siaga db upgrade`)")
+        print(
+            tr(Message("{current} (behind head {head}: run `siaga db upgrade`)", current=current, head=head))
+        )
     elif _has_tables(engine):
-        print(f"none (made before migrations: `siaga db upgrade` recognises it; head is {head})")
+        print(
+            tr(
+                Message(
+                    "none (made before migrations: `siaga db upgrade` recognises it; head is {head})",
+                    head=head,
+                )
+            )
+        )
     else:
-        print(f"none (empty database; head is {head}: any siaga command or `siaga db upgrade` makes it)")
+        print(
+            tr(
+                Message(
+                    "none (empty database; head is {head}: any siaga command or `siaga db upgrade` makes it)",
+                    head=head,
+                )
+            )
+        )
     return 1
 
 
@@ -70,7 +106,14 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
     scripts = script if isinstance(script, list) else [script]
     for made in scripts:
         if made is not None:
-            print(f"new migration {made.path}: read it, fix what autogenerate cannot know (renames, data)")
+            print(
+                tr(
+                    Message(
+                        "new migration {path}: read it, fix what autogenerate cannot know (renames, data)",
+                        path=made.path,
+                    )
+                )
+            )
     return 0
 
 

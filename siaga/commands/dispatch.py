@@ -38,6 +38,7 @@ from kernel.db import make_engine
 from kernel.messages import N_, Message
 from kernel.settings import SettingsError
 from siaga.language import describe, tr
+from web.i18n import format_number
 
 IMPORT_VERBS = ("units", "beds")
 
@@ -110,29 +111,56 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
     else:
-        print(format_recommendation(result))
+        print(format_recommendation(result, tr, format_number))
     return 0
 
 
-def format_recommendation(result: Recommendation) -> str:
-    lines = ["units:"]
+def _same(text: str) -> str:
+    return text
+
+
+def _plain(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
+
+def format_recommendation(
+    result: Recommendation,
+    translate: Callable[[str], str] = _same,
+    number: Callable[[float, int], str] = _plain,
+) -> str:
+    """The recommendation for a dispatcher's terminal; `translate` (`tr`) and `number`
+    (`web.i18n.format_number`) give the reader's words and decimals, codes and names stay."""
+    t = translate
+    lines = [t(N_("units:"))]
     for u in result.units:
-        eta = "?" if u.eta_s is None else f"{u.eta_s // 60} min {u.eta_s % 60:02d} s"
-        lines.append(
-            f"  {u.unit:<16} {u.base_facility:<24} {u.distance_m / 1000:6.1f} km  eta {eta}  {u.status}"
+        eta = (
+            "?"
+            if u.eta_s is None
+            else t(Message("{minutes} min {seconds} s", minutes=u.eta_s // 60, seconds=f"{u.eta_s % 60:02d}"))
         )
-    lines += [f"  skipped {s.unit}: {s.reason}" for s in result.skipped]
+        km = f"{number(u.distance_m / 1000, 1):>6}"
+        lines.append(
+            f"  {u.unit:<16} {u.base_facility:<24} {km} km  "
+            + t(Message("eta {eta}", eta=eta))
+            + f"  {u.status}"
+        )
+    lines += [
+        "  " + t(Message("skipped {what}: {reason}", what=s.unit, reason=t(s.reason))) for s in result.skipped
+    ]
     if not result.units:
-        lines.append("  (no unit available)")
-    lines.append("hospitals:")
+        lines.append("  " + t(N_("(no unit available)")))
+    lines.append(t(N_("hospitals:")))
     for h in result.hospitals:
-        lines.append(
-            f"  {h.facility:<24} {h.bed_class:<9} {h.free:4d} free  {h.distance_m / 1000:6.1f} km  "
-            f"updated {h.updated_at}"
-        )
-    lines += [f"  skipped {s.facility}: {s.reason}" for s in result.hospitals_skipped]
+        km = f"{number(h.distance_m / 1000, 1):>6}"
+        free = t(Message("{free} free", free=f"{number(h.free, 0):>4}"))
+        updated = t(Message("updated {at}", at=h.updated_at))
+        lines.append(f"  {h.facility:<24} {h.bed_class:<9} {free}  {km} km  {updated}")
+    lines += [
+        "  " + t(Message("skipped {what}: {reason}", what=s.facility, reason=t(s.reason)))
+        for s in result.hospitals_skipped
+    ]
     if not result.hospitals:
-        lines.append("  (no hospital with a fresh free bed of that class)")
+        lines.append("  " + t(N_("(no hospital with a fresh free bed of that class)")))
     return "\n".join(lines)
 
 
@@ -185,7 +213,7 @@ def cmd_units(args: argparse.Namespace) -> int:
     rows = []
     for unit in units:
         crew = crews.get(unit.code)
-        problem = crew.problem if crew else "not in service"
+        problem = crew.problem if crew else N_("not in service")
         rows.append(
             {
                 "unit": unit.code,
@@ -207,11 +235,16 @@ def cmd_units(args: argparse.Namespace) -> int:
         print(json.dumps({"units": rows}, indent=2, ensure_ascii=False))
         return 0
     for r in rows:
-        crew_text = "in service" if r["in_service"] else r["crew_problem"]
-        print(
-            f"{r['unit']:<16} {r['kind']:<9} {r['base_facility']:<24} {r['status']:<14} {crew_text}  "
-            f"drivers: {', '.join(r['drivers']) or '—'}  medics: {', '.join(r['medics']) or '—'}"
+        crew_text = tr(N_("in service")) if r["in_service"] else tr(r["crew_problem"])  # type: ignore[arg-type]
+        crew_of = tr(
+            Message(
+                "drivers: {drivers}  medics: {medics}",
+                drivers=", ".join(r["drivers"]) or "—",  # type: ignore[arg-type]
+                medics=", ".join(r["medics"]) or "—",  # type: ignore[arg-type]
+            )
         )
+        where = f"{r['unit']:<16} {r['kind']:<9} {r['base_facility']:<24} {r['status']:<14}"
+        print(f"{where} {crew_text}  {crew_of}")
     return 0
 
 
@@ -227,9 +260,14 @@ def cmd_token_add(args: argparse.Namespace) -> int:
         print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 2
     print(
-        f"token {token_id} may write the beds of {args.hospital}; it is shown only now (only its hash is "
-        "kept). Send it as `Authorization: Bearer <token>` to PUT /api/beds/"
-        f"{args.hospital}/<bed_class>.",
+        tr(
+            Message(
+                "token {id} may write the beds of {hospital}; it is shown only now (only its hash is kept). "
+                "Send it as `Authorization: Bearer <token>` to PUT /api/beds/{hospital}/<bed_class>.",
+                id=token_id,
+                hospital=args.hospital,
+            )
+        ),
         file=sys.stderr,
     )
     print(token)
@@ -240,7 +278,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     with Session(make_engine(settings.db_url)) as session:
         for t in list_tokens(session):
-            state = "revoked" if t.revoked else "active"
+            state = tr(N_("revoked")) if t.revoked else tr(N_("active"))
             print(f"{t.id:>4}  {t.hospital:<24} {state:<8} {t.created_at:%Y-%m-%d %H:%M}Z  {t.created_by}")
     return 0
 

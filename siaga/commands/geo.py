@@ -13,10 +13,11 @@ from geo.importers import ImportRejected, ImportResult, import_areas, import_cal
 from geo.progress import ImportReport
 from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
-from kernel.messages import N_
+from kernel.messages import N_, Message
 from routing.tables_store import IMPORTERS as TABLE_IMPORTERS
 from siaga.commands import dispatch
 from siaga.language import describe, row, tr
+from web.i18n import format_number
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -42,12 +43,19 @@ def _run(args: argparse.Namespace) -> int:
             result = import_callers(engine, args.file, **options)
     except ImportRejected as exc:
         print(f"siaga: {describe(exc)}", file=sys.stderr)
-        hint = f"; {exc.good:,} good row(s) would load with --skip-bad" if exc.good else ""
-        print(f"siaga: nothing imported from {args.file}{hint}", file=sys.stderr)
+        hint = (
+            tr(Message("; {count} good row(s) would load with --skip-bad", count=format_number(exc.good)))
+            if exc.good
+            else ""
+        )
+        print(
+            "siaga: " + tr(Message("nothing imported from {file}{hint}", file=args.file, hint=hint)),
+            file=sys.stderr,
+        )
         return 2
     for error in result.skipped:
         print(tr(N_("skipped: ")) + row(error), file=sys.stderr)
-    print(f"{result.summary()} into {settings.db_url}")
+    print(tr(Message("{summary} into {db}", summary=result.summary(tr, format_number), db=settings.db_url)))
     return 0
 
 

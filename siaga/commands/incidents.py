@@ -7,6 +7,7 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,36 +57,102 @@ def _fail(exc: Exception) -> int:
     return 2
 
 
-def _minutes(seconds: float | None) -> str:
+def _same(text: str) -> str:
+    return text
+
+
+def _minutes(seconds: float | None, translate: Callable[[str], str] = _same) -> str:
     if seconds is None:
         return "—"
-    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return translate(
+        Message("{minutes} min {seconds} s", minutes=int(seconds // 60), seconds=f"{int(seconds % 60):02d}")
+    )
 
 
-def format_incident(incident: Incident, now: datetime, current: dict[str, str]) -> str:
-    state = "open" if incident.is_open else f"closed ({incident.close_reason})"
+# An incident's intervals (`dispatch.incidents.INTERVALS`, the JSON's keys) as a dispatcher says them.
+INTERVAL_WORDS = {
+    "call_to_dispatch_s": N_("call to dispatch"),
+    "dispatch_to_scene_s": N_("dispatch to scene"),
+    "scene_to_hospital_s": N_("scene to hospital"),
+    "call_to_close_s": N_("call to close"),
+}
+LABELS = {
+    "caller": N_("caller"),
+    "location": N_("location"),
+    "area": N_("area"),
+    "opened": N_("opened"),
+    "notes": N_("notes"),
+    "unit": N_("unit"),
+}
+
+
+def _interval(name: str, translate: Callable[[str], str]) -> str:
+    return translate(INTERVAL_WORDS[name]) if name in INTERVAL_WORDS else name
+
+
+def format_incident(
+    incident: Incident, now: datetime, current: dict[str, str], translate: Callable[[str], str] = _same
+) -> str:
+    """An incident for the dispatcher's terminal; `translate` (`tr`) gives the reader's words. The
+    announcement is the crew's Indonesian words whatever the reader's language."""
+    t = translate
+    label = {key: t(word) for key, word in LABELS.items()}
+    width = max(len(v) for v in label.values()) + 1
+
+    def field(key: str, value: str) -> str:
+        return f"  {label[key]:<{width}} {value}"
+
+    state = (
+        t(N_("open")) if incident.is_open else t(Message("closed ({reason})", reason=incident.close_reason))
+    )
     lines = [
-        f"Incident {incident.id} · {incident.category} · {incident.priority} · {state}",
-        f"  caller    {incident.caller or '—'}"
-        + (f"  (call {incident.call_id})" if incident.call_id else ""),
-        f"  location  {incident.address or '—'}"
+        t(
+            Message(
+                "Incident {id} · {category} · {priority} · {state}",
+                id=incident.id,
+                category=incident.category,
+                priority=incident.priority,
+                state=state,
+            )
+        ),
+        field("caller", incident.caller or "—")
+        + ("  " + t(Message("(call {call})", call=incident.call_id)) if incident.call_id else ""),
+        field("location", incident.address or "—")
         + (f"  {incident.lat:.5f}, {incident.lon:.5f}" if incident.lat is not None else "")
         + (f"  [{incident.location_source}]" if incident.location_source else ""),
-        f"  area      {incident.area_name or '—'}",
-        f"  opened    {incident.opened_at.isoformat(timespec='seconds')} by {incident.operator}; "
-        f"age {_minutes(incident.age_s(now))}",
+        field("area", incident.area_name or "—"),
+        field(
+            "opened",
+            t(
+                Message(
+                    "{at} by {operator}; age {age}",
+                    at=incident.opened_at.isoformat(timespec="seconds"),
+                    operator=incident.operator,
+                    age=_minutes(incident.age_s(now), t),
+                )
+            ),
+        ),
     ]
     if incident.notes:
-        lines.append(f"  notes     {incident.notes}")
+        lines.append(field("notes", incident.notes))
     for run in incident.dispatches:
         now_status = current.get(run.unit, "available") if run.active else run.end_reason
         lines.append(
-            f"  unit      {run.unit} dispatched "
-            f"{run.dispatched_at.isoformat(timespec='seconds')}: {now_status}"
+            field(
+                "unit",
+                t(
+                    Message(
+                        "{unit} dispatched {at}: {status}",
+                        unit=run.unit,
+                        at=run.dispatched_at.isoformat(timespec="seconds"),
+                        status=now_status,
+                    )
+                ),
+            )
         )
     for name, value in incident.intervals().items():
-        lines.append(f"  {name:<20} {_minutes(value)}")
-    lines.append(f"  announcement: {announcement(incident)}")
+        lines.append(f"  {_interval(name, t):<20} {_minutes(value, t)}")
+    lines.append("  " + t(Message("announcement: {text}", text=announcement(incident))))
     return "\n".join(lines)
 
 
@@ -116,7 +183,7 @@ def cmd_open(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(incident.to_json(now), indent=2, ensure_ascii=False))
     else:
-        print(format_incident(incident, now, {}))
+        print(format_incident(incident, now, {}, tr))
     return 0
 
 
@@ -132,7 +199,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(incident.to_json(now, current), indent=2, ensure_ascii=False))
     else:
-        print(format_incident(incident, now, current))
+        print(format_incident(incident, now, current, tr))
     return 0
 
 
@@ -152,12 +219,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for i in found:
         units = ", ".join(f"{d.unit} {current.get(d.unit, 'available')}" for d in i.active_dispatches)
-        state = "open" if i.is_open else "closed"
+        state = tr(N_("open")) if i.is_open else tr(N_("closed"))
+        age = tr(Message("age {age}", age=_minutes(i.age_s(now), tr)))
         print(
             f"{i.id:>5}  {i.opened_at:%m-%d %H:%M}Z  {state:<6} {i.priority:<6} {i.category:<14} "
             f"{i.caller or '—':<14} {(i.area_name.split(' < ')[0] or '—'):<20} "
-            f"age {_minutes(i.age_s(now)):<12} "
-            f"{units or 'no unit'}"
+            f"{age:<16} "
+            f"{units or tr(N_('no unit'))}"
         )
     return 0
 
@@ -205,7 +273,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
             )
     except (SettingsError, ValueError, NotFound) as exc:
         return _fail(exc)
-    print(format_incident(incident, datetime.now(UTC), {}))
+    print(format_incident(incident, datetime.now(UTC), {}, tr))
     return 0
 
 
@@ -252,10 +320,11 @@ def cmd_figures(args: argparse.Namespace) -> int:
         return 0
     for r in rows:
         cells = "  ".join(
-            f"{name.removesuffix('_s')}: {_minutes(f.median_s)} / {_minutes(f.p90_s)} (n={f.count})"
+            f"{_interval(name, tr)}: {_minutes(f.median_s, tr)} / {_minutes(f.p90_s, tr)} (n={f.count})"
             for name, f in r.intervals.items()
         )
-        print(f"{r.kabupaten or '—':<8} {r.shift or '—':<6} incidents {r.incidents:<4} {cells}")
+        count = tr(Message("incidents {n}", n=r.incidents))
+        print(f"{r.kabupaten or '—':<8} {r.shift or '—':<6} {count:<14} {cells}")
     if not rows:
         print(tr(N_("no incidents in that time")))
     return 0

@@ -7,9 +7,10 @@ import json
 import sys
 from pathlib import Path
 
+from kernel.messages import Message
 from kernel.prompts import GROUPS, PROMPTS, PromptToolMissing, check_tools, make_prompts, missing_prompts
 from kernel.settings import Settings
-from siaga.language import describe
+from siaga.language import describe, tr
 
 
 def _directory(args: argparse.Namespace) -> Path:
@@ -24,7 +25,16 @@ def cmd_prompts_make(args: argparse.Namespace) -> int:
     except PromptToolMissing as exc:
         print(f"siaga: {describe(exc)}", file=sys.stderr)
         return 1
-    print(f"prompts in {directory}: {len(done.made)} made, {len(done.kept)} already there")
+    print(
+        tr(
+            Message(
+                "prompts in {directory}: {made} made, {kept} already there",
+                directory=directory,
+                made=len(done.made),
+                kept=len(done.kept),
+            )
+        )
+    )
     return 0
 
 
@@ -34,7 +44,7 @@ def cmd_prompts_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
     for group, what in GROUPS.items():
-        print(f"# {group}: {what}")
+        print(f"# {group}: {tr(what)}")
         for prompt in (p for p in PROMPTS if p.group == group):
             print(f"{prompt.name}\t{prompt.text}")
     return 0
@@ -44,11 +54,21 @@ def cmd_prompts_check(args: argparse.Namespace) -> int:
     directory = _directory(args)
     missing = missing_prompts(directory)
     for name in missing:
-        print(f"{directory}: missing {name}.wav", file=sys.stderr)
+        print(tr(Message("{directory}: missing {name}.wav", directory=directory, name=name)), file=sys.stderr)
     if missing:
-        print(f"siaga: {len(missing)} prompts missing; run `siaga prompts make {directory}`", file=sys.stderr)
+        print(
+            "siaga: "
+            + tr(
+                Message(
+                    "{count} prompts missing; run `siaga prompts make {directory}`",
+                    count=len(missing),
+                    directory=directory,
+                )
+            ),
+            file=sys.stderr,
+        )
         return 1
-    print(f"{directory}: all {len(PROMPTS)} prompts present")
+    print(tr(Message("{directory}: all {count} prompts present", directory=directory, count=len(PROMPTS))))
     return 0
 
 

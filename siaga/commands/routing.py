@@ -13,10 +13,12 @@ from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
 from kernel.messages import Message
 from kernel.settings import SettingsError
-from routing.records.explain import explain, summary_line
+from routing.records.explain import explain, list_header, summary_line
 from routing.records.model import CallRecord
 from routing.records.store import find_call, recent_calls
 from siaga.language import tr
+from web.calls.services import plan_in_language
+from web.i18n import format_number
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -39,12 +41,9 @@ def cmd_calls_list(args: argparse.Namespace) -> int:
         if not records:
             print(tr(Message("no call records in {db}", db=settings.db_url)))
             return 0
-        print(
-            f"{'#':>5}  {'started':<14}  {'caller':<14} {'dialled':<8} {'service':<12} {'location':<14} "
-            f"{'area':<20} result"
-        )
+        print(list_header(tr))
         for record in records:
-            print(summary_line(record, zone))
+            print(summary_line(record, zone, tr, format_number))
     return 0
 
 
@@ -105,7 +104,9 @@ def cmd_calls_show(args: argparse.Namespace) -> int:
             ]
             print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         else:
-            print(explain(record, _zone(args.tz)))
+            # The stored plan's "why", skip reasons and notes are English: read back into the reader's words.
+            plan = plan_in_language(json.loads(record.plan_json) if record.plan_json else {})
+            print(explain(record, _zone(args.tz), tr, format_number, plan))
     return 0
 
 

@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from kernel.cli_common import add_common_options, settings_from_args
+from kernel.messages import Message
 from shifts.sipsecrets import endpoint_passwords
+from siaga.language import tr
 
 
 def cmd_secrets_show(args: argparse.Namespace) -> int:
@@ -15,7 +17,7 @@ def cmd_secrets_show(args: argparse.Namespace) -> int:
     password = endpoint_passwords(settings, [args.endpoint])[args.endpoint]
     for note in settings.deprecations:
         if "operator_password" in note:  # the shared password, not this endpoint's own
-            print(f"siaga: warning: {note}", file=sys.stderr)
+            print("siaga: " + tr(Message("warning: {note}", note=tr(note))), file=sys.stderr)
     print(password)
     return 0
 

@@ -41,7 +41,7 @@ from shifts.templates import LONGEST_SHIFT, parse_template_spec, shifts_for, zon
 from siaga.engine import build_roster
 from siaga.language import tr
 from siaga.scheduler import stored_jobs
-from web.i18n import format_day
+from web.i18n import format_day, format_number
 
 _TO_AFTER_FROM = N_("--to must be after --from")
 
@@ -315,7 +315,7 @@ def cmd_gaps(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([gap_json(g) for g in gaps], indent=2, ensure_ascii=False))
     elif gaps:
-        print("\n".join(gap_lines(gaps, tr)))
+        print("\n".join(gap_lines(gaps, tr, format_number)))
         places = len({(g.scope, g.code) for g in gaps})
         print(
             tr(
@@ -532,9 +532,9 @@ def cmd_jobs(args: argparse.Namespace) -> int:
             )
         )
         for gap in report.gaps:
-            print(f"  {describe_gap(gap)}")
+            print(f"  {describe_gap(gap, tr, format_number)}")
     if "summary" in run:
-        print(describe_summary(roster_summary(context, at)))
+        print(describe_summary(roster_summary(context, at), tr, format_number))
     if "boundary" in run:
         with Session(engine) as session:
             upcoming = next_boundary(session, at)

@@ -9,8 +9,9 @@ import sys
 from geo.store import load_areas
 from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
+from kernel.messages import N_, Message
 from siaga.console import console_app
-from siaga.language import row
+from siaga.language import row, tr
 from web.access import add_user
 from web.errors import InputError
 from web.model import WEB_ROLES
@@ -33,7 +34,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     }
     if settings.web_workers <= 1:
         app = console_app(settings)
-        print(f"siaga web console on {url}", flush=True)
+        print(tr(Message("siaga web console on {url}", url=url)), flush=True)
         uvicorn.run(app, **options)  # type: ignore[arg-type]
         return 0
     os.environ["SIAGA_DB"] = settings.db_url
@@ -44,7 +45,16 @@ def cmd_web(args: argparse.Namespace) -> int:
     os.environ["SIAGA_WEB_SECURE_COOKIE"] = settings.web_secure_cookie
     if args.config is not None:
         os.environ["SIAGA_CONFIG"] = str(args.config)
-    print(f"siaga web console on {url} ({settings.web_workers} worker processes)", flush=True)
+    print(
+        tr(
+            Message(
+                "siaga web console on {url} ({workers} worker processes)",
+                url=url,
+                workers=settings.web_workers,
+            )
+        ),
+        flush=True,
+    )
     factory = "siaga.console:console_from_environment"
     uvicorn.run(factory, factory=True, workers=settings.web_workers, **options)  # type: ignore[arg-type]
     return 0
@@ -53,9 +63,9 @@ def cmd_web(args: argparse.Namespace) -> int:
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass(f"password for {args.name}: ")
-    if getpass.getpass("again: ") != first:
-        raise ValueError("the two passwords differ")
+    first = getpass.getpass(tr(Message("password for {name}: ", name=args.name)))
+    if getpass.getpass(tr(N_("again: "))) != first:
+        raise ValueError(N_("the two passwords differ"))
     return first
 
 
@@ -68,12 +78,12 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     try:
         with Session(make_engine(settings.db_url)) as session, session.begin():
             user = add_user(session, args.name, args.role, args.kabupaten or [], password, known)
-            scope = user.kabupaten or "every kabupaten"
+            scope = user.kabupaten or tr(N_("every kabupaten"))
     except InputError as exc:
         for error in exc.errors:
             print(f"siaga: {row(error)}", file=sys.stderr)
         return 2
-    print(f"user {args.name} added: {args.role} of {scope}")
+    print(tr(Message("user {name} added: {role} of {scope}", name=args.name, role=args.role, scope=scope)))
     return 0
 
 

@@ -163,7 +163,9 @@ def test_siaga_softphone_reads_the_endpoints_secret_from_the_store(
     secrets = endpoint_passwords(settings, ["pkm-a-op1", "pkm-b-op1"], create=True)
     handed: dict[str, object] = {}
 
-    def fake_run(args: argparse.Namespace, stop: object = None, *, passwords: object = None) -> int:
+    def fake_run(
+        args: argparse.Namespace, stop: object = None, *, passwords: object = None, translate: object = None
+    ) -> int:
         handed["passwords"] = passwords
         return 0
 
