@@ -33,6 +33,7 @@ from siaga.language import describe, tr
 from siaga.models import TABLE_MODULES  # noqa: F401  (every table on Base)
 from siaga.serve import serve
 from softphone import cli as softphone_cli
+from web.calls.services import said_in_language
 
 log = logging.getLogger("siaga")
 
@@ -92,7 +93,11 @@ def cmd_route(args: argparse.Namespace) -> int:
     )
     location = Location(args.lat, args.lon, "manual") if args.lat is not None else None
     plan = router.decide(ctx, location)
-    print(json.dumps(plan.to_json(), indent=2, ensure_ascii=False) if args.json else format_plan(plan, tr))
+    print(
+        json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
+        if args.json
+        else format_plan(plan, said_in_language)
+    )
     return 0
 
 

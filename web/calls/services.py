@@ -540,17 +540,19 @@ def _routing_words() -> Recogniser:
     )
 
 
+def said_in_language(text: Any) -> Any:
+    """One of the router's texts (a "why", a skip reason, a note; stored, or fresh from a plan, where the
+    router writes some as plain English for speed) in the current language; anything else as it is."""
+    return translate(_routing_words()(text)) if isinstance(text, str) else text
+
+
 def plan_in_language(plan: dict[str, Any]) -> dict[str, Any]:
     """A copy of a stored plan whose targets' and desks' "why", skip reasons and notes are in the current
     language (`web.i18n.language`); names, codes and numbers as stored. What the record kept is not
     changed: the JSON API still gives the stored English."""
     if not plan:
         return plan
-    recognise = _routing_words()
-
-    def said(text: Any) -> Any:
-        return translate(recognise(text)) if isinstance(text, str) else text
-
+    said = said_in_language
     shown = dict(plan)
     for key, field_name in (("targets", "why"), ("desks", "why"), ("skipped", "reason")):
         if isinstance(plan.get(key), list):
