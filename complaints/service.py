@@ -32,7 +32,7 @@ from complaints.numbers import check_number
 from complaints.sla import Deadlines, SlaPolicy, SlaRules, SlaState, deadlines, parse_overrides, state_at
 from kernel.audit import record
 from kernel.dataerrors import FieldError, InputError, NotFound
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, untranslated
 from kernel.settings import Settings, load
 
 CHANNELS = ("phone", "web", "cli")
@@ -762,11 +762,7 @@ def review(
     return Review(now, since, [found[d] for d in sorted(found)])
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def describe_review(result: Review, translate: Callable[[str], str] = _same) -> list[str]:
+def describe_review(result: Review, translate: Callable[[str], str] = untranslated) -> list[str]:
     """One line per desk, for the log (English, the default) and the command line (`translate`: `tr`)."""
     t = translate
     lines = []

@@ -23,7 +23,7 @@ from geo.parsed import Parsed
 from geo.progress import ImportReport, QuietReport
 from geo.store import area_levels, write_areas, write_callers, write_facilities
 from kernel.dataerrors import DataError, RowError
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, untranslated
 
 
 class ImportRejected(DataError):
@@ -32,10 +32,6 @@ class ImportRejected(DataError):
     def __init__(self, errors: list[RowError], good: int) -> None:
         super().__init__(errors)
         self.good = good
-
-
-def _same(text: str) -> str:
-    return text
 
 
 def _grouped(value: float, digits: int) -> str:
@@ -65,7 +61,7 @@ class ImportResult:
     warnings: list[RowError] = field(default_factory=list)
 
     def summary(
-        self, translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _grouped
+        self, translate: Callable[[str], str] = untranslated, number: Callable[[float, int], str] = _grouped
     ) -> str:
         """One line for the person who ran the import; `translate` (`tr`) and `number`
         (`web.i18n.format_number`) put it in their language, the defaults give English."""

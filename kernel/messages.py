@@ -12,6 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+# A pure formatter's language and numbers come from its caller (the CLI passes its `tr` and
+# `web.i18n.format_number`); these defaults give the English msgids and plain decimals (logs, tests).
+Translate = Callable[[str], str]
+Number = Callable[[float, int], str]
+
+
+def untranslated(text: str) -> str:
+    return text
+
+
+def plain_number(value: float, digits: int) -> str:
+    return f"{value:.{digits}f}"
+
 
 def N_(message: str) -> str:  # gettext's name for "mark now, translate when shown"
     return message

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, untranslated
 from routing.plan import RoutePlan
 
 
@@ -17,11 +17,7 @@ def _km(distance_m: float | None) -> str:
     return "" if distance_m is None else f"{distance_m / 1000:.2f} km"
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def format_plan(plan: RoutePlan, translate: Callable[[str], str] = _same) -> str:
+def format_plan(plan: RoutePlan, translate: Callable[[str], str] = untranslated) -> str:
     t = translate
     unknown = t(N_("(unknown)"))  # marked outside the Message below: Babel skips a nested marker
     lines = [

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, plain_number, untranslated
 from shifts.coverage import FacilityLike, Gap, ServiceLike, coverage_gaps
 from shifts.model import CoverageAlert, JobRun
 from shifts.roster import Handover, build_snapshot, handovers
@@ -186,16 +186,10 @@ def record_alerts(session: Session, gaps: list[Gap], now: datetime) -> list[Gap]
     return new
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def _plain(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
-
-
 def describe_gap(
-    gap: Gap, translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _plain
+    gap: Gap,
+    translate: Callable[[str], str] = untranslated,
+    number: Callable[[float, int], str] = plain_number,
 ) -> str:
     """A coverage gap in one line: English for the log (the defaults), the reader's language for the CLI
     (`translate`: `tr`, `number`: `web.i18n.format_number`)."""
@@ -259,7 +253,9 @@ def roster_summary(ctx: JobContext, run_time: datetime) -> RosterSummary:
 
 
 def describe_summary(
-    s: RosterSummary, translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _plain
+    s: RosterSummary,
+    translate: Callable[[str], str] = untranslated,
+    number: Callable[[float, int], str] = plain_number,
 ) -> str:
     """The next day at a glance: English for the log (the defaults), the reader's language for the CLI."""
     t = translate

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, plain_number, untranslated
 from shifts.coverage import Gap
 from shifts.roster import Duty, Leave, Swap
 from shifts.templates import ShiftTemplate, zone_label
@@ -56,11 +56,9 @@ def duty_json(duty: Duty) -> dict[str, object]:
     return found
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def on_duty_lines(duties: Sequence[Duty], at: datetime, translate: Callable[[str], str] = _same) -> list[str]:
+def on_duty_lines(
+    duties: Sequence[Duty], at: datetime, translate: Callable[[str], str] = untranslated
+) -> list[str]:
     """`translate` (the CLI's `tr`) puts the words in the reader's language; codes and names stay."""
     if not duties:
         return [translate(Message("no one on duty at {at}", at=at.isoformat(timespec="minutes")))]
@@ -87,12 +85,10 @@ def gap_json(gap: Gap) -> dict[str, object]:
     }
 
 
-def _plain(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
-
-
 def gap_lines(
-    gaps: Sequence[Gap], translate: Callable[[str], str] = _same, number: Callable[[float, int], str] = _plain
+    gaps: Sequence[Gap],
+    translate: Callable[[str], str] = untranslated,
+    number: Callable[[float, int], str] = plain_number,
 ) -> list[str]:
     """`number` (`web.i18n.format_number`) writes the hours the reader's way: 7,0 in Indonesian."""
     lines = []
@@ -126,7 +122,7 @@ def week_table(
     shifts: Mapping[str, ShiftTemplate],
     leaves: Sequence[Leave] = (),
     swaps: Sequence[Swap] = (),
-    translate: Callable[[str], str] = _same,
+    translate: Callable[[str], str] = untranslated,
     day_label: Callable[[date], str] | None = None,
 ) -> str:
     """A week as a grid: one row a day, one column a shift, names in the cells; other shifts after.

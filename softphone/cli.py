@@ -17,13 +17,13 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
 from kernel.catalogue import UNIT_STATUS_CODE, UNIT_STATUS_KEYS
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, Translate, untranslated
 from softphone.audio import AudioDeviceError, AudioSetup, describe_devices, parse_device_options
 from softphone.events import (
     ANSWERED,
@@ -113,14 +113,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-Translate = Callable[[str], str]
-
-
-def _same(text: str) -> str:
-    """The English msgids as they are: the standalone tool's language (`siaga softphone` passes `tr`)."""
-    return text
-
-
 def _answer_delays(values: list[str], users: list[str]) -> tuple[float, dict[str, float]]:
     default, per_user = 0.0, {}
     for value in values:
@@ -159,7 +151,7 @@ def audio_setup(args: argparse.Namespace) -> AudioSetup:
     return AudioSetup.system(capture, playback)
 
 
-def list_audio_devices(t: Translate = _same) -> int:
+def list_audio_devices(t: Translate = untranslated) -> int:
     """--list-audio-devices: what a phone here could open, and the codecs it offers, best first."""
     try:
         phone = Softphone(sound_driver=True)  # the devices are listed, none is opened
@@ -220,7 +212,7 @@ _POP_LINES = (
 )
 
 
-def _screen_pop(headers: dict[str, str], t: Translate = _same) -> list[str]:
+def _screen_pop(headers: dict[str, str], t: Translate = untranslated) -> list[str]:
     """The router's X-Siaga-* headers as labelled lines, the attempt first (is this call a failover?);
     they are removed from `headers`, so what is left is shown raw."""
     lines: list[str] = []
@@ -238,7 +230,7 @@ def _screen_pop(headers: dict[str, str], t: Translate = _same) -> list[str]:
     return lines
 
 
-def format_event(event: Event, translate: Translate = _same) -> str:
+def format_event(event: Event, translate: Translate = untranslated) -> str:
     """One readable line (an incoming call gets a small block) for an operator watching a terminal;
     `translate` (`siaga softphone` passes `tr`) gives the operator's language, the default English."""
     t = translate
@@ -297,7 +289,7 @@ def format_event(event: Event, translate: Translate = _same) -> str:
 
 
 def _describe_failure(
-    name: str, status: RegistrationStatus | None, timeout_s: float, t: Translate = _same
+    name: str, status: RegistrationStatus | None, timeout_s: float, t: Translate = untranslated
 ) -> str:
     if status is None or status.status_code is None:
         return t(Message("{name} (no answer within {seconds} s)", name=name, seconds=f"{timeout_s:g}"))
@@ -354,7 +346,7 @@ def run(
     stop: threading.Event | None = None,
     *,
     passwords: Mapping[str, str] | None = None,
-    translate: Translate = _same,
+    translate: Translate = untranslated,
 ) -> int:
     """Run until SIGINT/SIGTERM (or until `stop` is set, for embedding); see the module docstring.
     `passwords` (user → SIP password) is how `siaga softphone` hands over the stored secrets, and
@@ -459,7 +451,7 @@ def run(
             phone.close()
 
 
-def run_command(phone: Softphone, user: str, command: Command, translate: Translate = _same) -> str:
+def run_command(phone: Softphone, user: str, command: Command, translate: Translate = untranslated) -> str:
     """Carry out one keyboard command; returns what to tell the operator, in `translate`'s language."""
     t = translate
     if command.action == "dtmf":
@@ -496,7 +488,9 @@ def _said(exc: BaseException, t: Translate) -> str:
     return t(reason)
 
 
-def _read_keys(phone: Softphone, user: str, out: Any, stop: threading.Event, t: Translate = _same) -> None:
+def _read_keys(
+    phone: Softphone, user: str, out: Any, stop: threading.Event, t: Translate = untranslated
+) -> None:
     """Stdin lines → commands until EOF; presence (away/back) applies to the first --user."""
     for line in sys.stdin:
         if stop.is_set():

@@ -9,12 +9,11 @@ caller may pass the plan already read back into the reader's language (`plan`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, Number, Translate, plain_number, untranslated
 from routing.records.model import CallRecord
 
 SOURCE_WORDS = {
@@ -74,17 +73,6 @@ LIST_COLUMNS = (
     N_("result"),
 )
 
-Translate = Callable[[str], str]
-Number = Callable[[float, int], str]
-
-
-def _same(text: str) -> str:
-    return text
-
-
-def _plain(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
-
 
 def _local(value: datetime | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     if value is None:
@@ -92,7 +80,7 @@ def _local(value: datetime | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M:%S
     return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
 
 
-def _seconds(value: float | None, number: Number = _plain, t: Translate = _same) -> str:
+def _seconds(value: float | None, number: Number = plain_number, t: Translate = untranslated) -> str:
     return "?" if value is None else t(Message("{seconds} s", seconds=number(value, 1)))
 
 
@@ -104,7 +92,7 @@ def _word(outcome: str, t: Translate) -> str:
     return t(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome
 
 
-def list_header(translate: Translate = _same) -> str:
+def list_header(translate: Translate = untranslated) -> str:
     """The column heads of `siaga calls list`, as wide as `summary_line`'s columns."""
     started, caller, dialled, service, location, area, result = (translate(c) for c in LIST_COLUMNS)
     return (
@@ -113,7 +101,7 @@ def list_header(translate: Translate = _same) -> str:
 
 
 def summary_line(
-    record: CallRecord, zone: ZoneInfo, translate: Translate = _same, number: Number = _plain
+    record: CallRecord, zone: ZoneInfo, translate: Translate = untranslated, number: Number = plain_number
 ) -> str:
     """One line for `siaga calls list`."""
     t = translate
@@ -142,8 +130,8 @@ def summary_line(
 def explain(
     record: CallRecord,
     zone: ZoneInfo,
-    translate: Translate = _same,
-    number: Number = _plain,
+    translate: Translate = untranslated,
+    number: Number = plain_number,
     plan: dict[str, Any] | None = None,
 ) -> str:
     """Several short paragraphs: the call, where the caller was, the plan, what happened, the upshot.

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
 from kernel.cli_common import add_common_options, settings_from_args
 from kernel.db import make_engine
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, Number, Translate, plain_number, untranslated
 from siaga.language import tr
 from staffing.report import (
     DEFAULT_TARGET,
@@ -57,18 +56,6 @@ def cmd_staffing(args: argparse.Namespace) -> int:
     else:
         print(format_table(table, tr, format_number))
     return 0
-
-
-Translate = Callable[[str], str]
-Number = Callable[[float, int], str]
-
-
-def _same(text: str) -> str:
-    return text
-
-
-def _plain(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
 
 
 def _number(value: float | None, digits: int, number: Number) -> str:
@@ -125,7 +112,9 @@ _LEFT = {0, 1, 10}
 KINDS = {"dispatch": N_("dispatch"), "consultation": N_("consultation"), "complaints": N_("complaints")}
 
 
-def format_table(table: StaffingTable, translate: Translate = _same, number: Number = _plain) -> str:
+def format_table(
+    table: StaffingTable, translate: Translate = untranslated, number: Number = plain_number
+) -> str:
     """The table as a supervisor reads it in a terminal, with what each number means underneath.
 
     `translate` (the CLI's `tr`) and `number` (`web.i18n.format_number`) put it in the reader's language;

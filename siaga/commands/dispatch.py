@@ -35,7 +35,7 @@ from dispatch.units import STATUSES, crew_states
 from geo.importers import ImportResult
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.db import make_engine
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, plain_number, untranslated
 from kernel.settings import SettingsError
 from siaga.language import describe, tr
 from web.i18n import format_number
@@ -115,18 +115,10 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def _plain(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}"
-
-
 def format_recommendation(
     result: Recommendation,
-    translate: Callable[[str], str] = _same,
-    number: Callable[[float, int], str] = _plain,
+    translate: Callable[[str], str] = untranslated,
+    number: Callable[[float, int], str] = plain_number,
 ) -> str:
     """The recommendation for a dispatcher's terminal; `translate` (`tr`) and `number`
     (`web.i18n.format_number`) give the reader's words and decimals, codes and names stay."""

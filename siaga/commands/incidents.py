@@ -28,7 +28,7 @@ from geo.store import NoAreasError, load_areas
 from kernel.cli_common import add_common_options, parse_at, settings_from_args
 from kernel.dataerrors import InputError, NotFound
 from kernel.db import make_engine
-from kernel.messages import N_, Message
+from kernel.messages import N_, Message, untranslated
 from kernel.settings import Settings, SettingsError
 from siaga.language import describe, row, tr
 
@@ -57,11 +57,7 @@ def _fail(exc: Exception) -> int:
     return 2
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def _minutes(seconds: float | None, translate: Callable[[str], str] = _same) -> str:
+def _minutes(seconds: float | None, translate: Callable[[str], str] = untranslated) -> str:
     if seconds is None:
         return "—"
     return translate(
@@ -91,7 +87,7 @@ def _interval(name: str, translate: Callable[[str], str]) -> str:
 
 
 def format_incident(
-    incident: Incident, now: datetime, current: dict[str, str], translate: Callable[[str], str] = _same
+    incident: Incident, now: datetime, current: dict[str, str], translate: Callable[[str], str] = untranslated
 ) -> str:
     """An incident for the dispatcher's terminal; `translate` (`tr`) gives the reader's words. The
     announcement is the crew's Indonesian words whatever the reader's language."""

@@ -16,6 +16,7 @@ import pytest
 
 from kernel.language import cli_language, language_of
 from siaga import cli, language
+from tests.unit.cli_run import run_siaga as _run
 from web import i18n
 from web.catalogs import extract, read
 
@@ -132,13 +133,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cli-language")
     assert cli.main(["sample", "load", "--data-dir", str(folder), "--week-of", "2026-11-23"]) == 0
     return folder
-
-
-def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lang: str, *argv: str):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIAGA_LANG", lang)
-    code = cli.main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_a_bad_roster_line_is_refused_in_indonesian_naming_the_line_and_field(

@@ -24,19 +24,12 @@ from softphone.cli import format_event, run_command
 from softphone.keys import parse_line
 from tests.desks.builders import DESK, build_database
 from tests.routing.test_records import ATTEMPTS, CALL, START, plan
+from tests.unit.cli_run import run_siaga as _run
 from web import i18n
 from web.i18n import format_number
 
 MONDAY = "2026-11-23"
 AT = "2026-11-23T10:00+07:00"
-
-
-def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lang: str, *argv: str):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIAGA_LANG", lang)
-    capsys.readouterr()
-    code = cli.main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _both(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str):  # type: ignore[no-untyped-def]

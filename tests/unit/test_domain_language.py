@@ -15,6 +15,7 @@ from kernel.messages import Message
 from routing.presence import unreachable_reason
 from routing.router import WHY_ORDERS, WHY_SERVES
 from siaga import cli, language
+from tests.unit.cli_run import run_siaga as _run
 from web import i18n
 
 MONDAY = "2026-11-23"
@@ -25,13 +26,6 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("domain-language")
     assert cli.main(["sample", "load", "--data-dir", str(folder), "--week-of", MONDAY]) == 0
     return folder
-
-
-def _run(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], lang: str, *argv: str):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SIAGA_LANG", lang)
-    code = cli.main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 # --- importers --------------------------------------------------------------------------------------------

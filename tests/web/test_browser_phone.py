@@ -16,11 +16,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page
 from sqlalchemy.orm import Session
 
@@ -31,6 +29,7 @@ from lab.sipp import place_calls
 from tests.telephony.conftest import GAYAMSARI_HOUSE, CallLab, free_tcp_port, lab_settings, running_lab
 from tests.telephony.rtp_events import call_pcap
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, log_in
+from tests.web.conftest import ServedApp
 from web.access import add_user
 from web.app import create_app
 
@@ -58,29 +57,6 @@ class Console:
     url: str
 
 
-class _Served:
-    """The console of the lab's database, served by uvicorn in a thread."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-        )
-        self.thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
-
-    def __enter__(self) -> _Served:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     vendor = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor" / "jssip.min.js"
@@ -98,7 +74,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             # A puskesmas operator who may open incidents of their kabupaten: a supervisor of Semarang.
             add_user(session, OPERATOR, "supervisor", [SEMARANG], PASSWORD, {SEMARANG})
             add_user(session, VIEWER, "viewer", [SEMARANG], PASSWORD, {SEMARANG})  # no browser phone
-        with _Served(create_app(settings), settings.web_port):
+        with ServedApp(create_app(settings), settings.web_port):
             yield Console(lab, f"http://127.0.0.1:{settings.web_port}")
 
 
