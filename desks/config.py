@@ -72,6 +72,16 @@ def is_desk(facility: Facility) -> bool:
     return facility.kind in DESK_KINDS
 
 
+def not_a_desk(facility: Facility) -> Message:
+    """Why `facility` cannot be a desk (its kind), for a desks file's line or a command's option."""
+    return Message(
+        "{code} is a {kind}, not a desk ({kinds})",
+        code=facility.code,
+        kind=facility.kind,
+        kinds=DESK_KINDS_TEXT,
+    )
+
+
 def parse_desks_csv(text: str, source: str, facilities: Iterable[Facility]) -> DeskTable:
     """Desks are every desk facility; the text adds overflow chains and waits (see the module's doc)."""
     by_code = {f.code: f for f in facilities}
@@ -110,17 +120,7 @@ def parse_desks_csv(text: str, source: str, facilities: Iterable[Facility]) -> D
         if facility is None:
             problems.append(("desk", Message("no facility {code!r}", code=code)))
         elif not is_desk(facility):
-            problems.append(
-                (
-                    "desk",
-                    Message(
-                        "{code} is a {kind}, not a desk ({kinds})",
-                        code=code,
-                        kind=facility.kind,
-                        kinds=DESK_KINDS_TEXT,
-                    ),
-                )
-            )
+            problems.append(("desk", not_a_desk(facility)))
         if code in seen:
             problems.append(("desk", Message("{code} is configured twice", code=code)))
         seen.add(code)

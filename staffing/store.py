@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desks.config import DESK_KINDS_TEXT, is_desk
+from desks.config import is_desk, not_a_desk
 from geo.facilities import Facility
 from geo.store import read_facilities
 from kernel.messages import Message
@@ -45,15 +45,7 @@ def find_desk(facilities: Iterable[Facility], code: str) -> Facility:
         hint = Message(" (desks: {desks})", desks=listed) if desks else ""
         raise StaffingInputError("desk", Message("no facility {code!r}{hint}", code=code, hint=hint))
     if not is_desk(facility):
-        raise StaffingInputError(
-            "desk",
-            Message(
-                "{code} is a {kind}, not a desk ({kinds})",
-                code=code,
-                kind=facility.kind,
-                kinds=DESK_KINDS_TEXT,
-            ),
-        )
+        raise StaffingInputError("desk", not_a_desk(facility))
     return facility
 
 
