@@ -75,7 +75,15 @@ def update() -> dict[str, list[str]]:
         path = po_path(lang)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as po:
-            write_po(po, catalog, width=110, sort_output=False, omit_header=False, ignore_obsolete=True)
+            write_po(
+                po,
+                catalog,
+                width=110,
+                sort_output=False,
+                omit_header=False,
+                ignore_obsolete=True,
+                include_lineno=False,
+            )  # file names only: a moved line does not rewrite the catalogs
         lacking[lang] = untranslated(catalog, template)
     return lacking
 
