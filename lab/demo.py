@@ -29,6 +29,7 @@ from shifts.roster import on_duty
 from shifts.store import load_duties
 from softphone.bots import Bot, answered_by, read_events
 from web.calls.services import plan_in_language
+from web.i18n import current_language
 from web.i18n import translate as tr
 
 # The per-call labels of the results, in the run's language (`siaga demo` speaks it, see siaga/language.py).
@@ -41,12 +42,15 @@ class DemoCall:
     dialled: str
     expected_facility: str
     note: str
+    note_id: str = (
+        ""  # the note in Bahasa Indonesia (optional column `note_id`), shown when the run speaks it
+    )
 
 
 def read_demo_calls(path: Path) -> list[DemoCall]:
     with path.open(newline="", encoding="utf-8-sig") as handle:  # a spreadsheet's "CSV UTF-8" has a BOM
         return [
-            DemoCall(r["caller"], r["dialled"], r["expected_facility"], r["note"])
+            DemoCall(r["caller"], r["dialled"], r["expected_facility"], r["note"], r.get("note_id") or "")
             for r in csv.DictReader(handle)
         ]
 
@@ -174,7 +178,8 @@ def run_demo(settings: Settings, *, keep_running: bool = False) -> int:
         )
         nobody = tr(N_("(nobody)"))
         print(f"    {label['answered']:<{width}}{', '.join(answered) or nobody}  {verdict}")
-        print(f"    {label['why']:<{width}}{call.note}")
+        note = call.note_id if call.note_id and current_language() == "id" else call.note
+        print(f"    {label['why']:<{width}}{note}")
     print()
     print(
         f"demo calls={len(calls)} as_expected={len(calls) - failures} failed={failures} "

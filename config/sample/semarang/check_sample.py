@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 FACILITY_HEADER = ["code", "name", "kind", "lat", "lon", "area_code", "timezone", "service_area"]
 STAFF_HEADER = ["staff_id", "staff_name", "role", "facility_code", "endpoint", "skills"]  # skills: optional
 CALLER_HEADER = ["number", "lat", "lon", "label"]
-DEMO_HEADER = ["caller", "dialled", "expected_facility", "note"]
+DEMO_HEADER = ["caller", "dialled", "expected_facility", "note", "note_id"]
 
 KINDS = {"puskesmas", "hospital", "dispatch", "consultation", "complaints"}
 CODE_RE = re.compile(r"^[a-z0-9-]+$")
