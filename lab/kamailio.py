@@ -67,9 +67,18 @@ def binary() -> str:
 _NODE = re.compile(r"^[0-9.]+:[0-9]{1,5}$")
 
 
-def render_config(run_dir: Path, config: KamailioConfig) -> Path:
+def render_config(
+    run_dir: Path,
+    config: KamailioConfig,
+    *,
+    installed_in: Path | None = None,
+    ctl_socket: str = "",
+    modules: str = "",
+) -> Path:
     """kamailio.cfg and dispatcher.list into `run_dir`; a node that is not a plain IPv4 host:port is
-    refused by name (it would otherwise reach the config as text)."""
+    refused by name (it would otherwise reach the config as text). A real machine's copy (`siaga node
+    render`) names the folder the files will be read from (`installed_in`), Debian's control socket and
+    module folder instead of the run directory's and this machine's."""
     if not config.nodes:
         raise KamailioError("Kamailio needs at least one node")
     for node in config.nodes:
@@ -88,9 +97,9 @@ def render_config(run_dir: Path, config: KamailioConfig) -> Path:
         **{k: str(v) for k, v in config.__dict__.items() if k != "nodes"},
         "listen": f"{config.address}:{config.port}",
         "alias": f"{config.address}:{config.port}",
-        "module_dir": module_dir(),
-        "ctl_socket": str(run_dir / "kamailio.ctl"),
-        "list_file": str(list_file),
+        "module_dir": modules or module_dir(),
+        "ctl_socket": ctl_socket or str(run_dir / "kamailio.ctl"),
+        "list_file": str((installed_in or run_dir) / list_file.name),
         "set_id": str(SET_ID),
     }
     path = run_dir / "kamailio.cfg"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -97,6 +98,32 @@ def start_asterisk(
     # the host reaches that directory only through ours, closed to everyone but root.
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     settings.run_dir.chmod(0o700)
+    render_asterisk(
+        settings,
+        asterisk.run_dir,
+        contact=contact,
+        contacts=contacts,
+        trunk_context=trunk_context,
+        extra_dialplan=extra_dialplan,
+        desk_ring_in_use=desk_ring_in_use,
+        place=place,
+    )
+    return asterisk.start()
+
+
+def render_asterisk(
+    settings: Settings,
+    run_dir: Path,
+    *,
+    contact: str = "",
+    contacts: Mapping[str, str] | None = None,
+    trunk_context: str = "",
+    extra_dialplan: str = "",
+    desk_ring_in_use: bool = False,
+    place: NodePlace = SINGLE_NODE,
+) -> None:
+    """The configuration `start_asterisk` starts with, written into `run_dir` only: `siaga node render`
+    writes a real machine's copy with the same renderer (lab/node_files.py)."""
     desks = load_desk_table(settings)
     config = AsteriskConfig(
         sip_bind=f"{place.sip_host}:{settings.sip_port}",
@@ -129,7 +156,7 @@ def start_asterisk(
         **({"trunk_context": trunk_context} if trunk_context else {}),
     )
     render_config(
-        asterisk.run_dir,
+        run_dir,
         config,
         operator_accounts(settings, contact, contacts),
         extra_dialplan=extra_dialplan,
@@ -139,7 +166,6 @@ def start_asterisk(
         if settings.browser_phones
         else None,
     )
-    return asterisk.start()
 
 
 def asterisk_registrations(settings: Settings) -> Callable[[], set[str] | None]:

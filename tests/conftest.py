@@ -114,8 +114,10 @@ def db_engine(db_url: str) -> Iterator[Engine]:
 # behind Kamailio, faults under load, benchmarks run as tests) take turns instead: each holds a lock
 # shared by the run's workers while it runs, so their figures and deadlines are not another's load.
 LOADS_THE_MACHINE = (
-    "tests/load/",
-    "tests/cluster/",
+    "tests/load/test_surge.py",
+    "tests/load/test_faults.py",
+    "tests/cluster/test_failover.py",
+    "tests/cluster/test_engine_death.py",
     "tests/geo/test_route_bench.py",
     "tests/web/test_console_speed.py",
 )

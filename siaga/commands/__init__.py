@@ -11,6 +11,7 @@ from siaga.commands import (
     dispatch,
     geo,
     incidents,
+    node,
     prompts,
     routing,
     secrets,
@@ -18,4 +19,18 @@ from siaga.commands import (
     web,
 )
 
-MODULES = (geo, web, shifts, routing, replay, desks, secrets, dispatch, complaints, incidents, db, prompts)
+MODULES = (
+    geo,
+    web,
+    shifts,
+    routing,
+    replay,
+    desks,
+    secrets,
+    dispatch,
+    complaints,
+    incidents,
+    db,
+    prompts,
+    node,
+)
