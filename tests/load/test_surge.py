@@ -23,10 +23,11 @@ def test_a_surge_of_300_calls_at_20_per_second_is_answered_as_expected_without_d
 
 def test_no_attempt_times_out_except_at_the_phone_that_never_answers(load: Load) -> None:
     """The phones ring 1 s before answering. Under the stall, every target timed out and answered calls
-    rang 30-40 s; now no answered attempt rang longer than a SIP retransmission or two beyond that second
-    (SIPp's single-threaded UAS can miss a burst's INVITE; Asterisk resends it after 0.5, 1, 2 s), and
-    the only unanswered attempts are at the one phone in this lab that never answers (reached as a next
-    target when a nearer phone was busy)."""
+    rang 30-40 s; now no answered attempt rang longer than SIP's retransmissions beyond that second
+    (SIPp's single-threaded UAS can miss a burst's INVITE; Asterisk resends it after 0.5, 1, 2 and 4 s:
+    up to 8.5 s when the cores are shared, as on the suite's four workers, where one attempt rang 6.3 s),
+    and the only unanswered attempts are at the one phone in this lab that never answers (reached as a
+    next target when a nearer phone was busy)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -44,7 +45,7 @@ def test_no_attempt_times_out_except_at_the_phone_that_never_answers(load: Load)
         ).all()
     answered = [ring for _, outcome, ring in attempts if outcome == "answered"]
     assert len(answered) == 100
-    slow = sorted((r, e) for e, o, r in attempts if o == "answered" and r is not None and r >= 6.0)
+    slow = sorted((r, e) for e, o, r in attempts if o == "answered" and r is not None and r >= 9.0)
     assert slow == [], slow
     others = {(endpoint, outcome) for endpoint, outcome, _ in attempts if outcome != "answered"}
     assert others <= {(load.ringing_endpoint, "no answer")}, others
