@@ -114,6 +114,7 @@ def db_engine(db_url: str) -> Iterator[Engine]:
 # behind Kamailio, faults under load, benchmarks run as tests) take turns instead: each holds a lock
 # shared by the run's workers while it runs, so their figures and deadlines are not another's load.
 LOADS_THE_MACHINE = (
+    "tests/telephony/test_desks.py",  # 20 callers at once on one desk, checked for their order
     "tests/load/test_surge.py",
     "tests/load/test_faults.py",
     "tests/cluster/test_failover.py",
